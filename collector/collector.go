@@ -1,0 +1,209 @@
+// Package collector reads node metrics from /proc, /sys and the root file
+// system and exposes them with node_exporter's metric names, so that
+// dashboards and alert rules written for node_exporter work unchanged.
+//
+// It is a library: every collector is built from a Config value, and
+// nothing in this package reads flags or global state. A command line
+// binds flags onto a Config with Config.AddFlags and EnabledFlags.
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Namespace is the metric namespace of every node metric, as in node_exporter.
+const Namespace = "node"
+
+var (
+	scrapeDurationDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(Namespace, "scrape", "collector_duration_seconds"),
+		"node_exporter: Duration of a collector scrape.",
+		[]string{"collector"}, nil,
+	)
+	scrapeSuccessDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(Namespace, "scrape", "collector_success"),
+		"node_exporter: Whether a collector succeeded.",
+		[]string{"collector"}, nil,
+	)
+)
+
+// Collector reads one area of the node and sends its metrics.
+type Collector interface {
+	// Update sends the current metrics on ch. It returns ErrNoData when the
+	// node has nothing of this kind (no such hardware), which is not a failure.
+	Update(ctx context.Context, ch chan<- prometheus.Metric) error
+}
+
+// ErrNoData reports that a collector found nothing to collect on this node.
+// It is logged at debug level and still counts as a successful scrape.
+var ErrNoData = errors.New("collector returned no data")
+
+// factory describes a collector that can be built from a Config.
+type factory struct {
+	defaultEnabled bool
+	build          func(Config) (Collector, error)
+}
+
+// factories is filled by the init functions of the collector files and read
+// only afterwards, in the way of node_exporter's registry.
+var factories = map[string]factory{}
+
+func register(name string, defaultEnabled bool, build func(Config) (Collector, error)) {
+	if _, dup := factories[name]; dup {
+		panic("collector registered twice: " + name)
+	}
+	factories[name] = factory{defaultEnabled: defaultEnabled, build: build}
+}
+
+// Names returns the names of all collectors this package provides, sorted.
+func Names() []string {
+	names := make([]string, 0, len(factories))
+	for name := range factories {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DefaultEnabled reports whether the named collector runs when no flag says otherwise.
+func DefaultEnabled(name string) bool {
+	return factories[name].defaultEnabled
+}
+
+// NodeCollector runs a set of collectors concurrently and reports for each
+// whether it succeeded and how long it took.
+type NodeCollector struct {
+	collectors map[string]Collector
+	logger     *slog.Logger
+}
+
+// New builds the named collectors from cfg. An unknown name is an error.
+func New(cfg Config, names []string) (*NodeCollector, error) {
+	cfg = cfg.withDefaults()
+	n := &NodeCollector{collectors: make(map[string]Collector, len(names)), logger: cfg.Logger}
+	for _, name := range names {
+		f, ok := factories[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown collector %q (known: %v)", name, Names())
+		}
+		c, err := f.build(cfg.forCollector(name))
+		if err != nil {
+			return nil, fmt.Errorf("collector %s: %w", name, err)
+		}
+		n.collectors[name] = c
+	}
+	return n, nil
+}
+
+// Enabled returns the names of the collectors n runs, sorted.
+func (n *NodeCollector) Enabled() []string {
+	names := make([]string, 0, len(n.collectors))
+	for name := range n.collectors {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Filter returns the subset of collectors to run for one scrape: those in
+// include (all when include is empty) less those in exclude. It is an error
+// to name a collector that is not enabled, and to give both lists, as
+// node_exporter's collect[] and exclude[] parameters do.
+func (n *NodeCollector) Filter(include, exclude []string) ([]string, error) {
+	if len(include) > 0 && len(exclude) > 0 {
+		return nil, errors.New("collect[] and exclude[] cannot be combined")
+	}
+	for _, name := range slices.Concat(include, exclude) {
+		if _, ok := n.collectors[name]; !ok {
+			if _, known := factories[name]; known {
+				return nil, fmt.Errorf("disabled collector: %s", name)
+			}
+			return nil, fmt.Errorf("missing collector: %s", name)
+		}
+	}
+	if len(include) > 0 {
+		names := slices.Clone(include)
+		sort.Strings(names)
+		return slices.Compact(names), nil
+	}
+	names := n.Enabled()
+	return slices.DeleteFunc(names, func(s string) bool { return slices.Contains(exclude, s) }), nil
+}
+
+// Scrape returns a prometheus.Collector that runs the named collectors (all
+// enabled ones when names is nil) under ctx. Build one per scrape: ctx
+// carries that scrape's deadline.
+func (n *NodeCollector) Scrape(ctx context.Context, names []string) prometheus.Collector {
+	if names == nil {
+		names = n.Enabled()
+	}
+	return &scrape{node: n, ctx: ctx, names: names}
+}
+
+// Describe implements prometheus.Collector for a scrape of every enabled collector.
+func (n *NodeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- scrapeDurationDesc
+	ch <- scrapeSuccessDesc
+}
+
+// Collect implements prometheus.Collector for a scrape of every enabled collector.
+func (n *NodeCollector) Collect(ch chan<- prometheus.Metric) {
+	n.Scrape(context.Background(), nil).Collect(ch)
+}
+
+type scrape struct {
+	node  *NodeCollector
+	ctx   context.Context
+	names []string
+}
+
+func (s *scrape) Describe(ch chan<- *prometheus.Desc) { s.node.Describe(ch) }
+
+func (s *scrape) Collect(ch chan<- prometheus.Metric) {
+	var wg sync.WaitGroup
+	for _, name := range s.names {
+		c, ok := s.node.collectors[name]
+		if !ok {
+			continue
+		}
+		wg.Go(func() { s.node.execute(s.ctx, name, c, ch) })
+	}
+	wg.Wait()
+}
+
+func (n *NodeCollector) execute(ctx context.Context, name string, c Collector, ch chan<- prometheus.Metric) {
+	begin := time.Now()
+	err := c.Update(ctx, ch)
+	duration := time.Since(begin)
+	success := 1.0
+	switch {
+	case errors.Is(err, ErrNoData):
+		n.logger.Debug("collector returned no data", "collector", name, "duration_seconds", duration.Seconds(), "err", err)
+	case err != nil:
+		success = 0
+		n.logger.Error("collector failed", "collector", name, "duration_seconds", duration.Seconds(), "err", err)
+	default:
+		n.logger.Debug("collector succeeded", "collector", name, "duration_seconds", duration.Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, duration.Seconds(), name)
+	ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, name)
+}
+
+// typedDesc pairs a descriptor with its value type.
+type typedDesc struct {
+	desc      *prometheus.Desc
+	valueType prometheus.ValueType
+}
+
+func (d typedDesc) mustNewConstMetric(value float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d.desc, d.valueType, value, labels...)
+}

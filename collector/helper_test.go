@@ -1,0 +1,72 @@
+package collector
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// fixtureConfig reads the fixture tree in testdata instead of the host.
+func fixtureConfig() Config {
+	cfg := DefaultConfig()
+	cfg.ProcPath = "testdata/proc"
+	cfg.SysPath = "testdata/sys"
+	cfg.RootfsPath = "testdata/rootfs"
+	cfg.UdevDataPath = "testdata/udev"
+	return cfg
+}
+
+// adapter exposes one Warden collector as a prometheus.Collector, without the
+// scrape_* metrics, so that tests compare only what the collector sends.
+type adapter struct {
+	t *testing.T
+	c Collector
+}
+
+func (a adapter) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(a, ch) }
+
+func (a adapter) Collect(ch chan<- prometheus.Metric) {
+	if err := a.c.Update(context.Background(), ch); err != nil {
+		a.t.Errorf("Update: %v", err)
+	}
+}
+
+// build builds the named collector from cfg or fails the test.
+func build(t *testing.T, name string, cfg Config) Collector {
+	t.Helper()
+	f, ok := factories[name]
+	if !ok {
+		t.Fatalf("collector %q is not registered", name)
+	}
+	c, err := f.build(cfg.withDefaults().forCollector(name))
+	if err != nil {
+		t.Fatalf("build %s: %v", name, err)
+	}
+	return c
+}
+
+// compareGolden checks what the collector sends against testdata/NAME.prom,
+// the exposition text expected, for the metric names given (all when none),
+// and lints the result.
+func compareGolden(t *testing.T, c Collector, golden string, metricNames ...string) {
+	t.Helper()
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := adapter{t: t, c: c}
+	if err := testutil.CollectAndCompare(a, strings.NewReader(string(want)), metricNames...); err != nil {
+		t.Error(err)
+	}
+	problems, err := testutil.CollectAndLint(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint %s: %s", p.Metric, p.Text)
+	}
+}
