@@ -1,0 +1,67 @@
+# Warden. `make run` starts the node exporter on a secure default;
+# `make test` installs what the tests need and runs them all.
+
+GO       ?= go
+BIN      := bin
+RUN_DIR  := .warden
+PKG      := github.com/prometheus/common/version
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildUser=warden
+BINARIES := warden_node_exporter wardentool
+export CGO_ENABLED ?= 0
+
+# Debian packages the end-to-end tests run against.
+TEST_PACKAGES := prometheus prometheus-alertmanager
+
+.PHONY: all build run test test-deps unit e2e lint fmt-check vet bench clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+
+# Runs warden_node_exporter on 127.0.0.1:9100 with TLS, a client certificate
+# and basic auth, all made by `wardentool init` into .warden/ on first run.
+run: build
+	@if [ ! -f $(RUN_DIR)/web-config.yml ]; then \
+		$(BIN)/wardentool init --dir $(RUN_DIR) --host localhost --host 127.0.0.1 --target 127.0.0.1:9100 >/dev/null; \
+	fi
+	@echo "Scrape it from another terminal:"
+	@echo "  curl --cacert $(RUN_DIR)/ca.crt --cert $(RUN_DIR)/client.crt --key $(RUN_DIR)/client.key -u prometheus:\"\$$(cat $(RUN_DIR)/password)\" https://127.0.0.1:9100/metrics"
+	exec $(BIN)/warden_node_exporter --web.config.file=$(RUN_DIR)/web-config.yml --web.listen-address=127.0.0.1:9100
+
+test: test-deps lint unit e2e
+
+# Installs Debian's prometheus (and promtool) and prometheus-alertmanager.
+test-deps:
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing"; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+unit:
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+e2e:
+	$(GO) test -count=1 -tags e2e -timeout 20m ./internal/e2e/...
+
+lint: vet fmt-check
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./internal/e2e/...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN) dist
