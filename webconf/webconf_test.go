@@ -346,4 +346,3 @@ func TestNewRefusesBadConfigBeforeListening(t *testing.T) {
 	}
 	l.Close()
 }
-
