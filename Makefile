@@ -8,7 +8,8 @@ PKG      := github.com/prometheus/common/version
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
-LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildUser=warden
+BUILD_DATE ?= $(shell git log -1 --format=%cd --date=format:%Y%m%d-%H:%M:%S 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildUser=warden -X $(PKG).BuildDate=$(BUILD_DATE)
 BINARIES := warden_node_exporter wardentool
 export CGO_ENABLED ?= 0
 
@@ -50,7 +51,14 @@ unit:
 e2e:
 	$(GO) test -count=1 -tags e2e -timeout 20m ./internal/e2e/...
 
-lint: vet fmt-check
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(BIN)/tools/golangci-lint
+
+$(GOLANGCI_LINT):
+	GOBIN=$(abspath $(BIN)/tools) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+lint: vet fmt-check $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
 
 vet:
 	$(GO) vet ./...
