@@ -155,7 +155,6 @@ func (c Config) forCollector(name string) Config {
 }
 
 func (c Config) procFilePath(name string) string   { return filepath.Join(c.ProcPath, name) }
-func (c Config) sysFilePath(name string) string    { return filepath.Join(c.SysPath, name) }
 func (c Config) rootfsFilePath(name string) string { return filepath.Join(c.RootfsPath, name) }
 
 // rootfsStripPrefix turns a path seen under RootfsPath back into the path

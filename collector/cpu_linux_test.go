@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -133,7 +131,7 @@ func TestCPUCountersNeverFall(t *testing.T) {
 		{"cpu back online starts afresh", map[int][2]int{0: {200, 49100}, 1: {50, 100}},
 			map[string][2]float64{"0": {2, 491}, "1": {0.5, 1}}},
 	} {
-		writeTestTree(t, cfg.ProcPath, map[string]string{"stat": cpuStatFile(step.cpus)})
+		writeFixtureFiles(t, cfg.ProcPath, map[string]string{"stat": cpuStatFile(step.cpus)})
 		values, err := scrapeValues(c)
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)
@@ -212,7 +210,7 @@ func TestCPUSysfsVariants(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fixtureConfig()
 			cfg.SysPath = t.TempDir()
-			writeTestTree(t, cfg.SysPath, tc.files)
+			writeFixtureFiles(t, cfg.SysPath, tc.files)
 			values, err := scrapeValues(build(t, "cpu", cfg))
 			if err != nil {
 				t.Fatal(err)
@@ -249,26 +247,12 @@ func TestCPUErrors(t *testing.T) {
 			cfg := fixtureConfig()
 			cfg.ProcPath, cfg.SysPath = t.TempDir(), t.TempDir()
 			cfg.CPU.Info = tc.info
-			writeTestTree(t, cfg.ProcPath, tc.proc)
-			writeTestTree(t, cfg.SysPath, tc.sys)
+			writeFixtureFiles(t, cfg.ProcPath, tc.proc)
+			writeFixtureFiles(t, cfg.SysPath, tc.sys)
 			if _, err := scrapeValues(build(t, "cpu", cfg)); err == nil {
 				t.Fatal("Update succeeded")
 			}
 		})
-	}
-}
-
-// writeTestTree writes files (path relative to dir: content) under dir.
-func writeTestTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

@@ -179,7 +179,7 @@ func TestFilesystemRootfs(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if !(len(paths) == 2 && strings.Contains(strings.Join(paths, " "), "/host/home")) {
+	if len(paths) != 2 || !strings.Contains(strings.Join(paths, " "), "/host/home") {
 		t.Errorf("statfs paths = %q, want /host and /host/home", paths)
 	}
 }

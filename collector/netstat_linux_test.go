@@ -9,7 +9,7 @@ import (
 )
 
 func TestNetstat(t *testing.T) {
-	compareGoldenCamelCase(t, build(t, "netstat", fixtureConfig()), "testdata/netstat.prom")
+	compareGolden(t, build(t, "netstat", fixtureConfig()), "testdata/netstat.prom")
 }
 
 // netstatFixture copies the netstat fixture files named into a new proc

@@ -19,7 +19,7 @@ func TestStatErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fixtureConfig()
 			cfg.ProcPath = t.TempDir()
-			writeTestTree(t, cfg.ProcPath, tc.files)
+			writeFixtureFiles(t, cfg.ProcPath, tc.files)
 			if _, err := scrapeValues(build(t, "stat", cfg)); err == nil {
 				t.Fatal("Update succeeded")
 			}

@@ -54,7 +54,7 @@ func TestTimeClocksources(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fixtureConfig()
 			cfg.SysPath = t.TempDir()
-			writeTestTree(t, cfg.SysPath, tc.files)
+			writeFixtureFiles(t, cfg.SysPath, tc.files)
 			values, err := scrapeValues(fixtureTimeCollector(t, cfg))
 			if tc.wantErr {
 				if err == nil {

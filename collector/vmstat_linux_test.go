@@ -57,7 +57,7 @@ func TestVMStatErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fixtureConfig()
 			cfg.ProcPath = t.TempDir()
-			writeTestTree(t, cfg.ProcPath, tc.files)
+			writeFixtureFiles(t, cfg.ProcPath, tc.files)
 			if _, err := scrapeValues(build(t, "vmstat", cfg)); err == nil {
 				t.Fatal("Update succeeded")
 			}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -146,8 +147,8 @@ func run(t *testing.T, stdin string, path string, args ...string) (int, string, 
 	err := cmd.Run()
 	code := 0
 	if err != nil {
-		exitErr, ok := err.(*exec.ExitError)
-		if !ok {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
 			t.Fatalf("run %s: %v", path, err)
 		}
 		code = exitErr.ExitCode()

@@ -159,7 +159,7 @@ func TestPrometheusScrapesOverMTLS(t *testing.T) {
 		}
 		load, err := promQuery(promAddr, `node_load1{job="warden_node"}`)
 		if err != nil || len(load) != 1 {
-			return fmt.Errorf("node_load1: %+v, %v", load, err)
+			return fmt.Errorf("node_load1: %+v, %w", load, err)
 		}
 		return nil
 	})
