@@ -26,13 +26,77 @@ type Config struct {
 	// "collector" attribute. Nil discards.
 	Logger *slog.Logger
 
-	CPU        CPUOptions
-	DiskStats  DiskStatsOptions
-	Filesystem FilesystemOptions
-	NetDev     NetDevOptions
-	NetStat    NetStatOptions
-	Textfile   TextfileOptions
-	VMStat     VMStatOptions
+	ARP         ARPOptions
+	Bcache      BcacheOptions
+	CPU         CPUOptions
+	DiskStats   DiskStatsOptions
+	Filesystem  FilesystemOptions
+	Hwmon       HwmonOptions
+	Infiniband  InfinibandOptions
+	IPVS        IPVSOptions
+	NetClass    NetClassOptions
+	NetDev      NetDevOptions
+	NetStat     NetStatOptions
+	PowerSupply PowerSupplyOptions
+	RAPL        RAPLOptions
+	Textfile    TextfileOptions
+	VMStat      VMStatOptions
+}
+
+// ARPOptions configures the arp collector. Include and Exclude are regexps
+// over device names and are mutually exclusive.
+type ARPOptions struct {
+	DeviceInclude string
+	DeviceExclude string
+}
+
+// BcacheOptions configures the bcache collector.
+type BcacheOptions struct {
+	// PriorityStats exposes the expensive priority statistics.
+	PriorityStats bool
+}
+
+// HwmonOptions configures the hwmon collector. Each include is mutually
+// exclusive with its exclude.
+type HwmonOptions struct {
+	ChipInclude   string
+	ChipExclude   string
+	SensorInclude string
+	SensorExclude string
+}
+
+// InfinibandOptions configures the infiniband collector.
+type InfinibandOptions struct {
+	DeviceInclude string
+	DeviceExclude string
+}
+
+// IPVSOptions configures the ipvs collector.
+type IPVSOptions struct {
+	// BackendLabels are the labels of node_ipvs_backend_* series, a subset
+	// of local_address, local_port, remote_address, remote_port, proto,
+	// local_mark.
+	BackendLabels []string
+}
+
+// NetClassOptions configures the netclass collector.
+type NetClassOptions struct {
+	// IgnoredDevices is a regexp of devices to leave out.
+	IgnoredDevices string
+	// IgnoreInvalidSpeed leaves out devices whose speed the kernel cannot tell.
+	IgnoreInvalidSpeed bool
+}
+
+// PowerSupplyOptions configures the powersupplyclass collector.
+type PowerSupplyOptions struct {
+	// IgnoredSupplies is a regexp of power supplies to leave out.
+	IgnoredSupplies string
+}
+
+// RAPLOptions configures the rapl collector.
+type RAPLOptions struct {
+	// ZoneLabel adds the zone name as a label.
+	ZoneLabel bool
 }
 
 // CPUOptions configures the cpu collector.
@@ -101,6 +165,9 @@ const (
 	DefaultNetStatFields      = `^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$`
 )
 
+// DefaultIPVSBackendLabels are the labels node_ipvs_backend_* series carry by default.
+var DefaultIPVSBackendLabels = []string{"local_address", "local_port", "remote_address", "remote_port", "proto", "local_mark"}
+
 // DefaultConfig returns the configuration node_exporter runs with when no
 // flag is given.
 func DefaultConfig() Config {
@@ -117,8 +184,11 @@ func DefaultConfig() Config {
 			MountTimeout:       5 * time.Second,
 			StatWorkers:        4,
 		},
-		NetStat: NetStatOptions{Fields: DefaultNetStatFields},
-		VMStat:  VMStatOptions{Fields: DefaultVMStatFields},
+		NetStat:     NetStatOptions{Fields: DefaultNetStatFields},
+		VMStat:      VMStatOptions{Fields: DefaultVMStatFields},
+		IPVS:        IPVSOptions{BackendLabels: DefaultIPVSBackendLabels},
+		NetClass:    NetClassOptions{IgnoredDevices: "^$"},
+		PowerSupply: PowerSupplyOptions{IgnoredSupplies: "^$"},
 	}
 }
 
@@ -203,6 +273,22 @@ func (c *Config) AddFlags(app flagGroup) {
 	app.Flag("collector.netdev.device-exclude", "Regexp of net devices to exclude (mutually exclusive to device-include).").StringVar(&c.NetDev.DeviceExclude)
 	app.Flag("collector.netdev.address-info", "Collect address-info for every device").BoolVar(&c.NetDev.AddressInfo)
 
+	app.Flag("collector.arp.device-include", "Regexp of arp devices to include (mutually exclusive to device-exclude).").StringVar(&c.ARP.DeviceInclude)
+	app.Flag("collector.arp.device-exclude", "Regexp of arp devices to exclude (mutually exclusive to device-include).").StringVar(&c.ARP.DeviceExclude)
+	app.Flag("collector.bcache.priorityStats", "Expose expensive priority stats.").BoolVar(&c.Bcache.PriorityStats)
+	app.Flag("collector.hwmon.chip-include", "Regexp of hwmon chip to include (mutually exclusive to device-exclude).").StringVar(&c.Hwmon.ChipInclude)
+	app.Flag("collector.hwmon.chip-exclude", "Regexp of hwmon chip to exclude (mutually exclusive to device-include).").StringVar(&c.Hwmon.ChipExclude)
+	app.Flag("collector.hwmon.sensor-include", "Regexp of hwmon sensor to include (mutually exclusive to sensor-exclude).").StringVar(&c.Hwmon.SensorInclude)
+	app.Flag("collector.hwmon.sensor-exclude", "Regexp of hwmon sensor to exclude (mutually exclusive to sensor-include).").StringVar(&c.Hwmon.SensorExclude)
+	app.Flag("collector.infiniband.device-include", "Regexp of infiniband devices to include (mutually exclusive to device-exclude).").StringVar(&c.Infiniband.DeviceInclude)
+	app.Flag("collector.infiniband.device-exclude", "Regexp of infiniband devices to exclude (mutually exclusive to device-include).").StringVar(&c.Infiniband.DeviceExclude)
+	app.Flag("collector.ipvs.backend-labels", "Comma separated list for IPVS backend stats labels.").Default(strings.Join(d.IPVS.BackendLabels, ",")).
+		SetValue(commaList{&c.IPVS.BackendLabels})
+	app.Flag("collector.netclass.ignored-devices", "Regexp of net devices to ignore for netclass collector.").Default(d.NetClass.IgnoredDevices).StringVar(&c.NetClass.IgnoredDevices)
+	app.Flag("collector.netclass.ignore-invalid-speed", "Ignore devices where the speed is invalid. This will be the default behavior in 2.x.").BoolVar(&c.NetClass.IgnoreInvalidSpeed)
+	app.Flag("collector.powersupply.ignored-supplies", "Regexp of power supplies to ignore for powersupplyclass collector.").Default(d.PowerSupply.IgnoredSupplies).StringVar(&c.PowerSupply.IgnoredSupplies)
+	app.Flag("collector.rapl.enable-zone-label", "Enables service unit metric unit_start_time_seconds").BoolVar(&c.RAPL.ZoneLabel)
+
 	app.Flag("collector.netstat.fields", "Regexp of fields to return for netstat collector.").Default(d.NetStat.Fields).StringVar(&c.NetStat.Fields)
 	app.Flag("collector.textfile.directory", "Directory to read text files with metrics from, supports glob matching. (repeatable)").StringsVar(&c.Textfile.Directories)
 	app.Flag("collector.vmstat.fields", "Regexp of fields to return for vmstat collector.").Default(d.VMStat.Fields).StringVar(&c.VMStat.Fields)
@@ -237,6 +323,26 @@ func EnabledFlags(app flagGroup) func() []string {
 		}
 		return names
 	}
+}
+
+// commaList binds a comma-separated flag value to a string slice.
+type commaList struct{ list *[]string }
+
+func (l commaList) String() string {
+	if l.list == nil {
+		return ""
+	}
+	return strings.Join(*l.list, ",")
+}
+
+func (l commaList) Set(v string) error {
+	*l.list = nil
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l.list = append(*l.list, s)
+		}
+	}
+	return nil
 }
 
 // deviceFilter selects names by an include or an exclude regexp, never both.
