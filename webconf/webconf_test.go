@@ -116,7 +116,7 @@ func server(t *testing.T, path string, count int, timeouts webconf.Timeouts, h h
 		addrs[i] = "127.0.0.1:0"
 	}
 	srv, err := webconf.New(webconf.Options{
-		Flags:    &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path},
+		Flags:    &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
 		Handler:  h,
 		Logger:   slog.New(slog.DiscardHandler),
 		Timeouts: timeouts,
@@ -284,7 +284,7 @@ func TestGracefulShutdown(t *testing.T) {
 	})
 	addrs := []string{"127.0.0.1:0"}
 	srv, err := webconf.New(webconf.Options{
-		Flags:   &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path},
+		Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
 		Handler: h,
 		Logger:  slog.New(slog.DiscardHandler),
 	})
@@ -333,7 +333,7 @@ func TestNewRefusesBadConfigBeforeListening(t *testing.T) {
 	l.Close()
 	addrs := []string{addr}
 	_, err = webconf.New(webconf.Options{
-		Flags:   &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path},
+		Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
 		Handler: http.NotFoundHandler(),
 		Logger:  slog.New(slog.DiscardHandler),
 	})

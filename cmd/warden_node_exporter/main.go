@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -70,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logger.Info("Enabled collectors", "collectors", node.Enabled())
 
 	buildInfo := versioncollector.NewCollector(name)
+	var srv *webconf.Server // its metrics are scraped with the node's
 	mux := http.NewServeMux()
 	mux.Handle(*metricsPath, webconf.MetricsHandler(webconf.MetricsOptions{
 		Collectors: func(ctx context.Context, r *http.Request) ([]prometheus.Collector, error) {
@@ -77,7 +79,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return nil, err
 			}
-			return []prometheus.Collector{buildInfo, node.Scrape(ctx, names)}, nil
+			if id, ok := webconf.IdentityFrom(r.Context()); ok && id.Collectors != nil {
+				// The auth file limits this identity, whatever collect[] says.
+				names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(id.Collectors, n) })
+			}
+			return []prometheus.Collector{buildInfo, srv.Metrics(), node.Scrape(ctx, names)}, nil
 		},
 		ExporterMetrics: !*disableExporterMetrics,
 		MaxRequests:     *maxRequests,
@@ -97,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		mux.Handle("/", landing)
 	}
 
-	srv, err := webconf.New(webconf.Options{Flags: webFlags, Handler: mux, Logger: logger})
+	srv, err = webconf.New(webconf.Options{Flags: webFlags, Handler: mux, Logger: logger})
 	if err != nil {
 		logger.Error("Refusing to start", "err", err)
 		return 1

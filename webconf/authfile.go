@@ -1,0 +1,189 @@
+package webconf
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v2"
+)
+
+// AuthConfig is the optional --web.auth.file: what Warden adds to
+// exporter-toolkit's web config (which stays node_exporter-compatible).
+type AuthConfig struct {
+	// BearerTokens maps a token's name to "sha256:<64 hex digits>" of the
+	// token, as `wardentool token new NAME` prints it.
+	BearerTokens map[string]string `yaml:"bearer_tokens"`
+	// PublicPaths are served without credentials (health checks).
+	PublicPaths []string `yaml:"public_paths"`
+	// Rules authorize identities; the first rule that names one of the
+	// request's identities and its path decides. An authenticated request
+	// that no rule matches gets 403. No rules: every authenticated
+	// identity may reach every path.
+	Rules []Rule `yaml:"rules"`
+	// FailedAuth bounds how many credentials not seen before are checked.
+	FailedAuth FailedAuth `yaml:"failed_auth"`
+}
+
+// Rule allows identities onto paths.
+type Rule struct {
+	// Identities are "user:NAME", "token:NAME", "cert:SAN-or-CN", or "*"
+	// for any authenticated identity.
+	Identities []string `yaml:"identities"`
+	// Paths are exact paths, or prefixes ending in "*" ("/*" is everything).
+	Paths []string `yaml:"paths"`
+	// Collectors, when set, limits what a scrape of the telemetry path
+	// may collect, whatever collect[] asks for.
+	Collectors []string `yaml:"collectors"`
+}
+
+// FailedAuth bounds the cost of password guessing. Credentials that were
+// verified before are answered from a cache and never limited; only new
+// ones cost a bcrypt computation, and only this many are computed.
+type FailedAuth struct {
+	PerSourcePerMinute float64 `yaml:"per_source_per_minute"`
+	GlobalPerSecond    float64 `yaml:"global_per_second"`
+}
+
+// DefaultFailedAuth applies with no auth file, or when it leaves
+// failed_auth out: enough for Prometheus servers whose password changed,
+// far too little for guessing.
+var DefaultFailedAuth = FailedAuth{PerSourcePerMinute: 10, GlobalPerSecond: 5}
+
+const tokenHashPrefix = "sha256:"
+
+var (
+	tokenHashRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]+$`)
+)
+
+// UnmarshalYAML applies defaults and validates.
+func (c *AuthConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain AuthConfig
+	*c = AuthConfig{FailedAuth: DefaultFailedAuth}
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	return c.validate()
+}
+
+func (c *AuthConfig) validate() error {
+	for name, h := range c.BearerTokens {
+		if !tokenNameRE.MatchString(name) {
+			return fmt.Errorf("bearer_tokens: name %q: use letters, digits, '_', '.', '@' and '-'", name)
+		}
+		if !tokenHashRE.MatchString(h) {
+			return fmt.Errorf("bearer_tokens: %s: the value must be sha256:<64 lower-case hex digits> as `wardentool token new` prints it, not the token itself", name)
+		}
+	}
+	for _, p := range c.PublicPaths {
+		if !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("public_paths: %q does not start with /", p)
+		}
+	}
+	for i, r := range c.Rules {
+		if len(r.Identities) == 0 || len(r.Paths) == 0 {
+			return fmt.Errorf("rules[%d]: needs identities and paths", i)
+		}
+		for _, id := range r.Identities {
+			kind, name, _ := strings.Cut(id, ":")
+			switch {
+			case id == "*":
+			case (kind == "user" || kind == "token" || kind == "cert") && name != "":
+				if kind == "token" {
+					if _, ok := c.BearerTokens[name]; !ok {
+						return fmt.Errorf("rules[%d]: identity %q: no such entry in bearer_tokens", i, id)
+					}
+				}
+			default:
+				return fmt.Errorf("rules[%d]: identity %q: use user:NAME, token:NAME, cert:NAME or *", i, id)
+			}
+		}
+		for _, p := range r.Paths {
+			if !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("rules[%d]: path %q does not start with /", i, p)
+			}
+		}
+		if slices.Contains(r.Collectors, "") {
+			return fmt.Errorf("rules[%d]: collectors: empty name", i)
+		}
+	}
+	if c.FailedAuth.PerSourcePerMinute <= 0 || c.FailedAuth.GlobalPerSecond <= 0 {
+		return errors.New("failed_auth: per_source_per_minute and global_per_second must be positive")
+	}
+	return nil
+}
+
+// LoadAuthFile reads and validates an auth file. An empty path gives the
+// defaults: no tokens, no public paths, no rules.
+func LoadAuthFile(path string) (*AuthConfig, error) {
+	if path == "" {
+		return &AuthConfig{FailedAuth: DefaultFailedAuth}, nil
+	}
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("auth file %s: %w", path, err)
+	}
+	c := &AuthConfig{FailedAuth: DefaultFailedAuth}
+	if err := yaml.UnmarshalStrict(content, c); err != nil {
+		return nil, fmt.Errorf("auth file %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// NewToken returns a random bearer token of 256 bits in URL-safe base64
+// and its hash as the auth file stores it.
+func NewToken() (token, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("generate token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token), nil
+}
+
+// HashToken returns "sha256:<hex>" of a token. A random 256-bit token
+// needs no slow hash: it cannot be guessed, only stolen.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return tokenHashPrefix + hex.EncodeToString(sum[:])
+}
+
+// matchPath reports whether p matches pattern: exact, or a prefix when
+// the pattern ends in "*".
+func matchPath(pattern, p string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(p, prefix)
+	}
+	return pattern == p
+}
+
+// authorize returns the first rule matching one of ids and path, or nil.
+func (c *AuthConfig) authorize(ids []string, path string) (*Rule, bool) {
+	if len(c.Rules) == 0 {
+		return nil, true
+	}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if !slices.ContainsFunc(r.Paths, func(p string) bool { return matchPath(p, path) }) {
+			continue
+		}
+		for _, want := range r.Identities {
+			if want == "*" || slices.Contains(ids, want) {
+				return r, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func (c *AuthConfig) isPublic(path string) bool {
+	return slices.ContainsFunc(c.PublicPaths, func(p string) bool { return matchPath(p, path) })
+}
