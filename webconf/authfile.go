@@ -76,8 +76,8 @@ func (c *AuthConfig) UnmarshalYAML(unmarshal func(any) error) error {
 
 func (c *AuthConfig) validate() error {
 	for name, h := range c.BearerTokens {
-		if !tokenNameRE.MatchString(name) {
-			return fmt.Errorf("bearer_tokens: name %q: use letters, digits, '_', '.', '@' and '-'", name)
+		if err := ValidateTokenName(name); err != nil {
+			return fmt.Errorf("bearer_tokens: %w", err)
 		}
 		if !tokenHashRE.MatchString(h) {
 			return fmt.Errorf("bearer_tokens: %s: the value must be sha256:<64 lower-case hex digits> as `wardentool token new` prints it, not the token itself", name)
@@ -136,6 +136,14 @@ func LoadAuthFile(path string) (*AuthConfig, error) {
 		return nil, fmt.Errorf("auth file %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// ValidateTokenName checks a bearer token's name.
+func ValidateTokenName(name string) error {
+	if !tokenNameRE.MatchString(name) {
+		return fmt.Errorf("token name %q: use letters, digits, '_', '.', '@' and '-'", name)
+	}
+	return nil
 }
 
 // NewToken returns a random bearer token of 256 bits in URL-safe base64

@@ -89,6 +89,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		MaxRequests:     *maxRequests,
 		Logger:          logger,
 	}))
+	// Health endpoints for load balancers and probes; the auth file's
+	// public_paths can open them without credentials.
+	health := func(text string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, text) }
+	}
+	mux.Handle("/-/healthy", health("Healthy"))
+	mux.Handle("/-/ready", health("Ready"))
 	if *metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "Warden Node Exporter",

@@ -45,6 +45,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	hashCmd := app.Command("hash-password", "Read a password from standard input (without echo on a terminal) and print its bcrypt hash for basic_auth_users.")
 	hashCost := hashCmd.Flag("cost", fmt.Sprintf("bcrypt cost, %d to %d.", bcrypt.MinCost, bcrypt.MaxCost)).Default(fmt.Sprint(bcrypt.DefaultCost)).Int()
 
+	tokenCmd := app.Command("token", "Bearer tokens for --web.auth.file.")
+	tokenNewCmd := tokenCmd.Command("new", "Print a new random bearer token (256 bits) once, and the line with its hash to paste under bearer_tokens in the auth file.")
+	tokenName := tokenNewCmd.Arg("name", "Name of the token, as rules refer to it (token:NAME).").Required().String()
+	tokenFile := tokenNewCmd.Flag("token-file", "Write the token into this new file (mode 0600) instead of printing it.").String()
+
 	checkCmd := app.Command("check", "Check configuration files.")
 	checkWebCmd := checkCmd.Command("web-config", "Check web config files as warden_node_exporter does before it listens. Exit 0 when all are good, 1 otherwise with one line per problem.")
 	checkWebFiles := checkWebCmd.Arg("file", "Web config file.").Required().ExistingFiles()
@@ -62,6 +67,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runInit(initOpts, stdout, stderr)
 	case hashCmd.FullCommand():
 		return runHash(*hashCost, stdin, stdout, stderr)
+	case tokenNewCmd.FullCommand():
+		return runTokenNew(*tokenName, *tokenFile, stdout, stderr)
 	case checkWebCmd.FullCommand():
 		return runCheckWeb(*checkWebFiles, stdout, stderr)
 	}
@@ -130,6 +137,37 @@ func readPassword(stdin io.Reader, stderr io.Writer) ([]byte, error) {
 		return nil, fmt.Errorf("password is %d bytes; bcrypt uses at most 72", len(line))
 	}
 	return line, nil
+}
+
+func runTokenNew(tokenName, tokenFile string, stdout, stderr io.Writer) int {
+	if err := webconf.ValidateTokenName(tokenName); err != nil {
+		fmt.Fprintf(stderr, "%s token new: %v\n", name, err)
+		return 1
+	}
+	token, hash, err := webconf.NewToken()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s token new: %v\n", name, err)
+		return 1
+	}
+	if tokenFile != "" {
+		f, err := os.OpenFile(tokenFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s token new: --token-file: %v\n", name, err)
+			return 1
+		}
+		_, werr := fmt.Fprintln(f, token)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			fmt.Fprintf(stderr, "%s token new: --token-file %s: %v\n", name, tokenFile, werr)
+			return 1
+		}
+	} else {
+		fmt.Fprintf(stdout, "# Bearer token %q, shown once: store it where the client reads it\n# (Prometheus: authorization.credentials_file).\n%s\n", tokenName, token)
+	}
+	fmt.Fprintf(stdout, "# Paste under bearer_tokens: in the --web.auth.file:\n%s: %q\n", tokenName, hash)
+	return 0
 }
 
 func runCheckWeb(files []string, stdout, stderr io.Writer) int {

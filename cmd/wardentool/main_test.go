@@ -183,3 +183,49 @@ func TestCheckWebConfig(t *testing.T) {
 		t.Errorf("the good file among bad ones was not reported OK: %s", stdout)
 	}
 }
+
+func TestTokenNew(t *testing.T) {
+	code, stdout, stderr := runTool(t, "", "token", "new", "ci-scraper")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var token, line string
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		switch {
+		case strings.HasPrefix(l, "#"):
+		case strings.HasPrefix(l, "ci-scraper: "):
+			line = l
+		default:
+			token = l
+		}
+	}
+	if len(token) < 43 || strings.ContainsAny(token, "+/=") {
+		t.Errorf("token %q: want at least 256 bits in URL-safe characters", token)
+	}
+	var entry map[string]string
+	if err := yaml.UnmarshalStrict([]byte(line), &entry); err != nil {
+		t.Fatalf("paste line %q: %v", line, err)
+	}
+	if entry["ci-scraper"] != webconf.HashToken(token) {
+		t.Errorf("paste line %q does not hold the token's hash", line)
+	}
+
+	file := filepath.Join(t.TempDir(), "token")
+	code, stdout, _ = runTool(t, "", "token", "new", "ci", "--token-file", file)
+	b, err := os.ReadFile(file)
+	if code != 0 || err != nil {
+		t.Fatalf("--token-file: exit %d, %v", code, err)
+	}
+	if strings.Contains(stdout, strings.TrimSpace(string(b))) {
+		t.Error("--token-file printed the token too")
+	}
+	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %o", fi.Mode().Perm())
+	}
+	if code, _, stderr := runTool(t, "", "token", "new", "ci", "--token-file", file); code != 1 || !strings.Contains(stderr, "file exists") {
+		t.Errorf("overwrote a token file: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := runTool(t, "", "token", "new", "bad name"); code != 1 || !strings.Contains(stderr, `token name "bad name"`) {
+		t.Errorf("bad name: exit %d %s", code, stderr)
+	}
+}

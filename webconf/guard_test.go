@@ -1,0 +1,474 @@
+package webconf_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/exporter-toolkit/web"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/warden-exporter/warden/webconf"
+	"github.com/warden-exporter/warden/webconf/webconftest"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// secured is a server with a web config requiring TLS (client certificates
+// verified if given) and an auth file, whose handler answers with the
+// identity the security layer found.
+type secured struct {
+	t        *testing.T
+	pki      *webconftest.PKI
+	addr     string
+	srv      *webconf.Server
+	log      *syncBuffer
+	authPath string
+	tokens   map[string]string
+}
+
+const (
+	adminPass = "admin-secret"
+	promPass  = "prom-secret"
+)
+
+func newSecured(t *testing.T, authYAML string, extraWeb string) *secured {
+	t.Helper()
+	dir := t.TempDir()
+	p := webconftest.NewPKI(t, dir)
+	hash := func(pw string) string {
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	webYAML := fmt.Sprintf(`tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_auth_type: VerifyClientCertIfGiven
+  client_ca_file: ca.crt
+basic_auth_users:
+  admin: %q
+  prometheus: %q
+%s`, hash(adminPass), hash(promPass), extraWeb)
+	webPath := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(webPath, []byte(webYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &secured{t: t, pki: p, log: &syncBuffer{}, tokens: map[string]string{}}
+	for _, name := range []string{"ci-scraper", "other"} {
+		tok, h, err := webconf.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.tokens[name] = tok
+		authYAML = strings.ReplaceAll(authYAML, "HASH("+name+")", h)
+	}
+	s.authPath = filepath.Join(dir, "auth.yml")
+	if err := os.WriteFile(s.authPath, []byte(authYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs := []string{"127.0.0.1:0"}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := webconf.IdentityFrom(r.Context())
+		fmt.Fprintf(w, "ok %s collectors=%v", strings.Join(id.Names, ","), id.Collectors)
+	})
+	srv, err := webconf.New(webconf.Options{
+		Flags: &webconf.Flags{
+			FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &webPath},
+			AuthFile:   &s.authPath,
+		},
+		Handler:        h,
+		Logger:         slog.New(slog.NewJSONHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		ReloadInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	s.srv = srv
+	s.addr = srv.Addrs()[0].String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return s
+}
+
+// do sends a request; auth is "basic USER PASS", "bearer TOKEN" or "".
+func (s *secured) do(path, auth string, withCert bool) (int, string) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "https://"+s.addr+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	f := strings.Fields(auth)
+	switch {
+	case len(f) == 3 && f[0] == "basic":
+		req.SetBasicAuth(f[1], f[2])
+	case len(f) == 2 && f[0] == "bearer":
+		req.Header.Set("Authorization", "Bearer "+f[1])
+	}
+	cert := s.pki.Client
+	if !withCert {
+		cert = nil
+	}
+	resp, err := s.pki.HTTPClient(cert).Do(req)
+	if err != nil {
+		s.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (s *secured) refused(reason string) float64 {
+	return counterValue(s.t, s.srv.Metrics(), "warden_http_requests_refused_total", "reason", reason)
+}
+
+func counterValue(t *testing.T, c prometheus.Collector, name, label, value string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{%s=%q}", name, label, value)
+	return 0
+}
+
+const rulesYAML = `bearer_tokens:
+  ci-scraper: "HASH(ci-scraper)"
+  other: "HASH(other)"
+public_paths: [/-/healthy]
+rules:
+  - identities: ["user:admin"]
+    paths: ["/*"]
+  - identities: ["user:prometheus", "cert:prometheus.test"]
+    paths: ["/metrics"]
+  - identities: ["token:ci-scraper"]
+    paths: ["/metrics"]
+    collectors: [cpu, meminfo]
+`
+
+func TestAuthorizationRules(t *testing.T) {
+	s := newSecured(t, rulesYAML, "")
+	tests := []struct {
+		name, path, auth string
+		cert             bool
+		wantStatus       int
+		wantBody         string
+	}{
+		{"admin anywhere", "/debug/pprof/", "basic admin " + adminPass, false, 200, "ok user:admin collectors=[]"},
+		{"prometheus on /metrics", "/metrics", "basic prometheus " + promPass, false, 200, "ok user:prometheus collectors=[]"},
+		{"prometheus elsewhere", "/debug/pprof/", "basic prometheus " + promPass, false, 403, "Forbidden"},
+		{"token limited to two collectors", "/metrics", "bearer " + s.tokens["ci-scraper"], false, 200, "ok token:ci-scraper collectors=[cpu meminfo]"},
+		{"token elsewhere", "/", "bearer " + s.tokens["ci-scraper"], false, 403, "Forbidden"},
+		{"token no rule names", "/metrics", "bearer " + s.tokens["other"], false, 403, "Forbidden"},
+		{"unknown token", "/metrics", "bearer " + s.tokens["ci-scraper"] + "x", false, 401, "Unauthorized"},
+		{"certificate alone on /metrics", "/metrics", "", true, 200, "ok cert:prometheus.test"},
+		{"certificate alone elsewhere", "/", "", true, 403, "Forbidden"},
+		{"nothing", "/metrics", "", false, 401, "Unauthorized"},
+		{"public path without credentials", "/-/healthy", "", false, 200, "ok  collectors=[]"},
+		{"wrong password with a good certificate", "/metrics", "basic prometheus nope", true, 401, "Unauthorized"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := s.do(tt.path, tt.auth, tt.cert)
+			if status != tt.wantStatus || !strings.HasPrefix(body, tt.wantBody) {
+				t.Errorf("status %d body %q, want %d %q", status, body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+	if n := s.refused("forbidden_path"); n != 4 {
+		t.Errorf("forbidden_path refusals: %v, want 4", n)
+	}
+	if n := s.refused("token_not_recognised"); n != 1 {
+		t.Errorf("token_not_recognised refusals: %v, want 1", n)
+	}
+	if n := counterValue(t, s.srv.Metrics(), "warden_http_auth_success_total", "method", "bearer"); n != 3 {
+		t.Errorf("bearer successes: %v, want 3", n)
+	}
+}
+
+func TestNoAuthFileKeepsToolkitSemantics(t *testing.T) {
+	s := newSecured(t, "", "")
+	if status, _ := s.do("/anything", "basic prometheus "+promPass, false); status != 200 {
+		t.Errorf("basic auth: %d", status)
+	}
+	// basic_auth_users means a password is required, certificate or not.
+	if status, _ := s.do("/", "", true); status != 401 {
+		t.Errorf("certificate without password: %d, want 401", status)
+	}
+	if status, _ := s.do("/-/healthy", "", false); status != 401 {
+		t.Errorf("health path without public_paths: %d, want 401", status)
+	}
+}
+
+func TestAuditLogNamesReasonNotSecret(t *testing.T) {
+	s := newSecured(t, rulesYAML, "")
+	s.do("/metrics", "basic prometheus hunter2-guess", false)
+	s.do("/metrics", "basic mallory "+promPass, false)
+	s.do("/metrics", "bearer not-"+s.tokens["other"], false)
+	s.do("/debug/pprof/", "basic prometheus "+promPass, false)
+	log := s.log.String()
+	for _, want := range []string{`"reason":"wrong password"`, `"reason":"unknown user"`, `"reason":"token not recognised"`, `"reason":"forbidden path"`, `"identity":"user:mallory"`, `"remote_addr":"127.0.0.1:`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("audit log lacks %s:\n%s", want, log)
+		}
+	}
+	for _, secret := range []string{"hunter2-guess", promPass, s.tokens["other"]} {
+		if strings.Contains(log, secret) {
+			t.Errorf("audit log contains a credential %q", secret)
+		}
+	}
+}
+
+func TestTLSRefusalsAreAudited(t *testing.T) {
+	path, _ := fixtureDir(t, "mtls-basic.good.yml")
+	logs := &syncBuffer{}
+	addrs := []string{"127.0.0.1:0"}
+	srv, err := webconf.New(webconf.Options{
+		Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
+		Handler: http.NotFoundHandler(),
+		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	other := webconftest.NewPKI(t, t.TempDir())
+	client := other.HTTPClient(other.Client)
+	client.Transport.(*http.Transport).TLSClientConfig.InsecureSkipVerify = true
+	if _, err := client.Get("https://" + srv.Addrs()[0].String() + "/"); err == nil {
+		t.Fatal("a client certificate from another CA was accepted")
+	}
+	want := "client certificate signed by unknown authority"
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), want) {
+		t.Errorf("no audit line %q:\n%s", want, logs.String())
+	}
+	if n := counterValue(t, srv.Metrics(), "warden_http_requests_refused_total", "reason", "tls_unknown_authority"); n != 1 {
+		t.Errorf("tls_unknown_authority refusals: %v", n)
+	}
+}
+
+// Guesses beyond the limits get 429 without a bcrypt computation, while a
+// client whose credentials were verified before is never limited.
+func TestFailedLoginsAreBounded(t *testing.T) {
+	s := newSecured(t, rulesYAML+"failed_auth: {per_source_per_minute: 3, global_per_second: 100}\n", "")
+	if status, _ := s.do("/metrics", "basic prometheus "+promPass, false); status != 200 {
+		t.Fatalf("first good login: %d", status)
+	}
+	statuses := map[int]int{}
+	for i := range 6 {
+		status, _ := s.do("/metrics", fmt.Sprintf("basic prometheus guess%d", i), false)
+		statuses[status]++
+	}
+	// The good login used one of the three attempts.
+	if statuses[401] != 2 || statuses[429] != 4 {
+		t.Errorf("statuses of 6 guesses: %v, want 2×401 then 4×429", statuses)
+	}
+	if status, _ := s.do("/metrics", "basic prometheus "+promPass, false); status != 200 {
+		t.Errorf("verified credentials were limited: %d", status)
+	}
+	if n := s.refused("rate_limited"); n != 4 {
+		t.Errorf("rate_limited refusals: %v", n)
+	}
+}
+
+func TestCertificateExpiryMetric(t *testing.T) {
+	s := newSecured(t, "", "")
+	want := fmt.Sprintf(`# HELP warden_tls_certificate_expiry_timestamp_seconds Time after which a certificate of the web config (serving certificate, client CA) is no longer valid.
+# TYPE warden_tls_certificate_expiry_timestamp_seconds gauge
+warden_tls_certificate_expiry_timestamp_seconds{file=%q,subject=%q} %d
+warden_tls_certificate_expiry_timestamp_seconds{file=%q,subject=%q} %d
+`, s.pki.Path("ca.crt"), s.pki.CA.Cert.Subject.String(), s.pki.CA.Cert.NotAfter.Unix(),
+		s.pki.Path("server.crt"), s.pki.Server.Cert.Subject.String(), s.pki.Server.Cert.NotAfter.Unix())
+	if err := testutil.CollectAndCompare(s.srv.Metrics(), strings.NewReader(want), "warden_tls_certificate_expiry_timestamp_seconds"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAuthFileReload(t *testing.T) {
+	s := newSecured(t, rulesYAML, "")
+	tok := s.tokens["ci-scraper"]
+	if status, _ := s.do("/metrics", "bearer "+tok, false); status != 200 {
+		t.Fatalf("token before reload: %d", status)
+	}
+	reloadOK := func() float64 { return gaugeValue(t, s.srv.Metrics(), "warden_config_last_reload_successful") }
+
+	// A broken file: the last good one stays in force.
+	if err := os.WriteFile(s.authPath, []byte("bearer_tokens: {ci-scraper: not-a-hash}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return reloadOK() == 0 })
+	if status, _ := s.do("/metrics", "bearer "+tok, false); status != 200 {
+		t.Errorf("token after a bad reload: %d, want the old file in force", status)
+	}
+	if !strings.Contains(s.log.String(), "bearer_tokens: ci-scraper: the value must be sha256") {
+		t.Errorf("bad reload not logged with its reason:\n%s", s.log.String())
+	}
+
+	// A good file: the new rules apply.
+	newTok, hash, err := webconf.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.authPath, []byte("bearer_tokens: {fresh: \""+hash+"\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return reloadOK() == 1 })
+	if status, _ := s.do("/metrics", "bearer "+newTok, false); status != 200 {
+		t.Errorf("new token after reload: %d", status)
+	}
+	if status, _ := s.do("/metrics", "bearer "+tok, false); status != 401 {
+		t.Errorf("removed token after reload: %d, want 401", status)
+	}
+}
+
+// gaugeValue returns the value of an unlabelled gauge that c collects.
+func gaugeValue(t *testing.T, c prometheus.Collector, name string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no %s", name)
+	return 0
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestBadAuthFileRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	for name, tt := range map[string]struct{ content, want string }{
+		"token in clear": {"bearer_tokens: {ci: abc}\n", "bearer_tokens: ci: the value must be sha256"},
+		"unknown key":    {"rulez: []\n", "field rulez not found"},
+		"rule bad id":    {"rules: [{identities: [admin], paths: [/]}]\n", `rules[0]: identity "admin": use user:NAME`},
+		"rule no token":  {"rules: [{identities: [\"token:x\"], paths: [/]}]\n", `rules[0]: identity "token:x": no such entry in bearer_tokens`},
+		"relative path":  {"public_paths: [healthy]\n", `public_paths: "healthy" does not start with /`},
+		"zero rate":      {"failed_auth: {per_source_per_minute: 0, global_per_second: 1}\n", "failed_auth: per_source_per_minute and global_per_second must be positive"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yml")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			addrs := []string{"127.0.0.1:0"}
+			empty := ""
+			_, err := webconf.New(webconf.Options{
+				Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &empty}, AuthFile: &path},
+				Handler: http.NotFoundHandler(),
+				Logger:  slog.New(slog.DiscardHandler),
+			})
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error naming %s and %q", err, path, tt.want)
+			}
+		})
+	}
+}
+
+func TestInsecureServesLoopbackOnly(t *testing.T) {
+	empty := ""
+	newServer := func(addr string, allow bool) (*webconf.Server, error) {
+		addrs := []string{addr}
+		return webconf.New(webconf.Options{
+			Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &empty}, AllowInsecure: &allow},
+			Handler: http.NotFoundHandler(),
+			Logger:  slog.New(slog.DiscardHandler),
+		})
+	}
+	srv, err := newServer(":0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := func(srv *webconf.Server) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		srv.Serve(ctx) // closes the listeners
+	}
+	defer stop(srv)
+	if got := srv.Addrs()[0].String(); !strings.HasPrefix(got, "127.0.0.1:") {
+		t.Errorf("insecure :0 bound %s, want loopback", got)
+	}
+	for _, addr := range []string{"192.0.2.1:9100", "example.org:9100", "vsock://:9100"} {
+		if _, err := newServer(addr, false); err == nil || !strings.Contains(err.Error(), "--web.allow-insecure") {
+			t.Errorf("%s: got %v, want a refusal naming --web.allow-insecure", addr, err)
+		}
+	}
+	srv, err = newServer(":0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(srv)
+	if got := srv.Addrs()[0].String(); strings.HasPrefix(got, "127.0.0.1:") {
+		t.Errorf("--web.allow-insecure :0 bound %s, want all addresses", got)
+	}
+}
