@@ -120,7 +120,7 @@ func loadState(webPath, authPath string) (*state, error) {
 	}
 
 	s.users = make(map[string][]byte, len(s.web.Users))
-	cost := bcrypt.DefaultCost
+	cost := bcrypt.MinCost
 	for u, h := range s.web.Users {
 		s.users[u] = []byte(h)
 		if c, err := bcrypt.Cost([]byte(h)); err == nil && c > cost {

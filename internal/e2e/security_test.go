@@ -138,7 +138,7 @@ scrape_configs:
 		}
 		m, err := promQuery(promAddr, `warden_http_auth_success_total{job="token",method="bearer"} > 0`)
 		if err != nil || len(m) != 1 {
-			return fmt.Errorf("bearer successes: %+v %v", m, err)
+			return fmt.Errorf("bearer successes: %+v %w", m, err)
 		}
 		return nil
 	})
