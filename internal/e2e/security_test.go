@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/warden-exporter/warden/internal/testenv"
 )
 
 // tokenNode is warden_node_exporter with `wardentool init`'s certificates,
@@ -26,8 +28,8 @@ func startTokenNode(t *testing.T, rules string) *tokenNode {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "conf")
-	addr := freeAddr(t)
-	if code, _, stderr := run(t, "", bin("wardentool"), "init", "--dir", conf, "--host", "localhost", "--target", addr); code != 0 {
+	addr := testenv.FreeAddr(t)
+	if code, _, stderr := testenv.Run(t, "", testenv.Bin("wardentool"), "init", "--dir", conf, "--host", "localhost", "--target", addr); code != 0 {
 		t.Fatalf("init: %s", stderr)
 	}
 	web, err := os.ReadFile(filepath.Join(conf, "web-config.yml"))
@@ -43,7 +45,7 @@ func startTokenNode(t *testing.T, rules string) *tokenNode {
 	var entries []string
 	for _, name := range []string{"prometheus-token", "limited"} {
 		file := filepath.Join(dir, name)
-		code, stdout, stderr := run(t, "", bin("wardentool"), "token", "new", name, "--token-file", file)
+		code, stdout, stderr := testenv.Run(t, "", testenv.Bin("wardentool"), "token", "new", name, "--token-file", file)
 		if code != 0 {
 			t.Fatalf("token new: %s", stderr)
 		}
@@ -59,9 +61,9 @@ func startTokenNode(t *testing.T, rules string) *tokenNode {
 	if err := os.WriteFile(authPath, []byte(auth), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, bin("warden_node_exporter"), "--web.config.file="+filepath.Join(conf, "web-config.yml"),
+	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.config.file="+filepath.Join(conf, "web-config.yml"),
 		"--web.auth.file="+authPath, "--web.listen-address="+addr)
-	waitListening(t, addr, p)
+	testenv.WaitListening(t, addr, p)
 	n.secureNode = &secureNode{addr: addr, conf: conf, proc: p}
 	return n
 }
@@ -110,7 +112,7 @@ rules:
 // TestPrometheusScrapesWithBearerToken: Debian's Prometheus scrapes with
 // authorization.credentials_file and no client certificate.
 func TestPrometheusScrapesWithBearerToken(t *testing.T) {
-	prometheus := need(t, "prometheus")
+	prometheus := testenv.Need(t, "prometheus")
 	n := startTokenNode(t, e2eRules)
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`global: {scrape_interval: 1s, scrape_timeout: 1s}
@@ -124,19 +126,19 @@ scrape_configs:
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	promAddr := freeAddr(t)
-	p := start(t, prometheus, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+	promAddr := testenv.FreeAddr(t)
+	p := testenv.Start(t, prometheus, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
-	waitListening(t, promAddr, p)
-	eventually(t, 90*time.Second, "up == 1 with a bearer token", func() error {
-		s, err := promQuery(promAddr, `up{job="token"}`)
+	testenv.WaitListening(t, promAddr, p)
+	testenv.Eventually(t, 90*time.Second, "up == 1 with a bearer token", func() error {
+		s, err := testenv.PromQuery(promAddr, `up{job="token"}`)
 		if err != nil {
 			return err
 		}
 		if len(s) != 1 || s[0].Value != 1 {
 			return fmt.Errorf("up = %+v", s)
 		}
-		m, err := promQuery(promAddr, `warden_http_auth_success_total{job="token",method="bearer"} > 0`)
+		m, err := testenv.PromQuery(promAddr, `warden_http_auth_success_total{job="token",method="bearer"} > 0`)
 		if err != nil || len(m) != 1 {
 			return fmt.Errorf("bearer successes: %+v %w", m, err)
 		}
@@ -192,7 +194,7 @@ func TestSecurityRulesOnDaemon(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	log := n.proc.log.String()
+	log := n.proc.Log()
 	for _, want := range []string{`reason="token not recognised"`, `reason="forbidden path"`, `identity=token:prometheus-token`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("daemon log lacks %s", want)
@@ -208,18 +210,18 @@ func TestSecurityRulesOnDaemon(t *testing.T) {
 // TestInsecureNonLoopbackRefused: without TLS and authentication the daemon
 // will not serve a non-loopback address unless told to.
 func TestInsecureNonLoopbackRefused(t *testing.T) {
-	p := start(t, bin("warden_node_exporter"), "--web.listen-address=192.0.2.1:9100")
-	if code := p.exited(20 * time.Second); code != 1 {
+	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.listen-address=192.0.2.1:9100")
+	if code := p.Exited(20 * time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
-	if !strings.Contains(p.log.String(), "--web.allow-insecure") {
-		t.Errorf("error does not name --web.allow-insecure:\n%s", p.log)
+	if !strings.Contains(p.Log(), "--web.allow-insecure") {
+		t.Errorf("error does not name --web.allow-insecure:\n%s", p.Log())
 	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	_, port, _ := strings.Cut(addr, ":")
-	p = start(t, bin("warden_node_exporter"), "--web.listen-address=:"+port)
-	waitListening(t, "127.0.0.1:"+port, p)
-	if !strings.Contains(p.log.String(), "serving loopback only") {
-		t.Errorf("no warning that only loopback is served:\n%s", p.log)
+	p = testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.listen-address=:"+port)
+	testenv.WaitListening(t, "127.0.0.1:"+port, p)
+	if !strings.Contains(p.Log(), "serving loopback only") {
+		t.Errorf("no warning that only loopback is served:\n%s", p.Log())
 	}
 }
