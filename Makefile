@@ -63,13 +63,17 @@ lint: vet fmt-check $(GOLANGCI_LINT)
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./internal/e2e/...
+	$(GO) vet -tags bench ./internal/bench/...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# Go benchmarks, then Warden beside node_exporter v1.12.1 (go install'ed
+# into bin/peers) on this machine; each figure is reported as a ratio.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./internal/bench/
 
 clean:
 	rm -rf $(BIN) dist
