@@ -72,6 +72,12 @@ type guard struct {
 	global   *rate.Limiter
 	limits   FailedAuth
 
+	// auditLimit bounds audit lines, so that a flood of refusals cannot
+	// turn logging into the attack; suppressed lines are counted and
+	// reported in the next line that is written.
+	auditLimit *rate.Limiter
+	suppressed atomic.Int64
+
 	refused   *prometheus.CounterVec
 	succeeded *prometheus.CounterVec
 	reloadOK  prometheus.Gauge
@@ -87,6 +93,12 @@ type sourceLimiter struct {
 const (
 	maxVerified = 4096
 	maxSources  = 65536
+	// limitedDelay holds a rate-limited answer back, so that a guessing
+	// client waits instead of spending the exporter's CPU on refusals.
+	limitedDelay = time.Second
+	// auditPerSecond and auditBurst bound the audit lines written.
+	auditPerSecond = 20
+	auditBurst     = 100
 )
 
 func newGuard(next http.Handler, logger *slog.Logger, s *state) *guard {
@@ -95,11 +107,12 @@ func newGuard(next http.Handler, logger *slog.Logger, s *state) *guard {
 		panic("crypto/rand failed: " + err.Error()) // cannot happen on Linux
 	}
 	g := &guard{
-		next:     next,
-		logger:   logger,
-		cacheKey: key,
-		verified: map[[sha256.Size]byte]struct{}{},
-		sources:  map[string]*sourceLimiter{},
+		next:       next,
+		logger:     logger,
+		cacheKey:   key,
+		verified:   map[[sha256.Size]byte]struct{}{},
+		sources:    map[string]*sourceLimiter{},
+		auditLimit: rate.NewLimiter(auditPerSecond, auditBurst),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warden_http_requests_refused_total",
 			Help: "Requests refused by Warden's security layer, by reason.",
@@ -305,13 +318,18 @@ func sourceOf(r *http.Request) string {
 
 func (g *guard) refuse(w http.ResponseWriter, r *http.Request, ids []string, reason string, status int) {
 	g.refused.WithLabelValues(reason).Inc()
-	g.logger.Warn("request refused",
-		"remote_addr", r.RemoteAddr,
+	g.audit("remote_addr", r.RemoteAddr,
 		"identity", strings.Join(ids, ","),
 		"method", r.Method,
 		"path", r.URL.Path,
 		"reason", refusalText[reason],
 		"status", status)
+	if status == http.StatusTooManyRequests {
+		select {
+		case <-time.After(limitedDelay):
+		case <-r.Context().Done():
+		}
+	}
 	if status == http.StatusUnauthorized {
 		s := g.state.Load()
 		if len(s.users) > 0 {
@@ -322,6 +340,20 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request, ids []string, rea
 		}
 	}
 	http.Error(w, http.StatusText(status), status)
+}
+
+// audit writes one refusal line, unless refusals come faster than the
+// audit budget; then they are counted and the count is added to the next
+// line written.
+func (g *guard) audit(args ...any) {
+	if !g.auditLimit.Allow() {
+		g.suppressed.Add(1)
+		return
+	}
+	if n := g.suppressed.Swap(0); n > 0 {
+		args = append(args, "suppressed_before", n)
+	}
+	g.logger.Warn("request refused", args...)
 }
 
 // Describe implements prometheus.Collector.
@@ -385,6 +417,6 @@ func (e errorLogWriter) Write(p []byte) (int, error) {
 	}
 	reason := handshakeReason(cause)
 	e.g.refused.WithLabelValues(reason).Inc()
-	e.g.logger.Warn("request refused", "remote_addr", addr, "identity", "", "reason", refusalText[reason], "err", cause)
+	e.g.audit("remote_addr", addr, "identity", "", "reason", refusalText[reason], "err", cause)
 	return len(p), nil
 }

@@ -472,3 +472,26 @@ func TestInsecureServesLoopbackOnly(t *testing.T) {
 		t.Errorf("--web.allow-insecure :0 bound %s, want all addresses", got)
 	}
 }
+
+// A flood of refusals is counted in full but logged within a budget, so
+// that logging cannot become the attack.
+func TestAuditLinesAreBounded(t *testing.T) {
+	s := newSecured(t, rulesYAML, "")
+	const n = 300
+	for range n {
+		s.do("/metrics", "", false)
+	}
+	if got := s.refused("no_credentials"); got != n {
+		t.Errorf("no_credentials refusals: %v, want %d", got, n)
+	}
+	lines := strings.Count(s.log.String(), `"msg":"request refused"`)
+	if lines >= n || lines == 0 {
+		t.Errorf("%d audit lines for %d refusals; want some, and fewer", lines, n)
+	}
+	s.do("/metrics", "", false)
+	time.Sleep(100 * time.Millisecond) // let the budget refill one line
+	s.do("/metrics", "", false)
+	if !strings.Contains(s.log.String(), `"suppressed_before":`) {
+		t.Error("no audit line reports the suppressed refusals")
+	}
+}
