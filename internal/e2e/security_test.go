@@ -225,3 +225,24 @@ func TestInsecureNonLoopbackRefused(t *testing.T) {
 		t.Errorf("no warning that only loopback is served:\n%s", p.Log())
 	}
 }
+
+// TestBadAuthFileRefusedAtStart: the daemon exits before listening and
+// names the file and the field.
+func TestBadAuthFileRefusedAtStart(t *testing.T) {
+	auth := filepath.Join(t.TempDir(), "auth.yml")
+	if err := os.WriteFile(auth, []byte("bearer_tokens:\n  ci: my-secret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.listen-address=127.0.0.1:0", "--web.auth.file="+auth)
+	if code := p.Exited(20 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{auth, "bearer_tokens: ci: the value must be sha256"} {
+		if !strings.Contains(p.Log(), want) {
+			t.Errorf("error lacks %q:\n%s", want, p.Log())
+		}
+	}
+	if strings.Contains(p.Log(), "my-secret-token") {
+		t.Error("the error repeats the secret")
+	}
+}
