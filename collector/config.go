@@ -210,6 +210,9 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.IPVS.BackendLabels == nil {
+		c.IPVS.BackendLabels = d.IPVS.BackendLabels
+	}
 	if c.Filesystem.MountTimeout <= 0 {
 		c.Filesystem.MountTimeout = d.Filesystem.MountTimeout
 	}
@@ -336,7 +339,7 @@ func (l commaList) String() string {
 }
 
 func (l commaList) Set(v string) error {
-	*l.list = nil
+	*l.list = []string{} // set, even if to nothing: withDefaults keeps it
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			*l.list = append(*l.list, s)
