@@ -1,25 +1,17 @@
 // Command warden_node_exporter exposes node metrics under node_exporter's
-// names, served through exporter-toolkit's web config (TLS, mTLS, bcrypt
-// basic auth) without a reverse proxy.
+// names, served securely by webconf (exporter-toolkit's web config, plus
+// bearer tokens, authorization, bounded failed logins and an audit trail)
+// without a reverse proxy.
 package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/common/promslog"
-	promslogflag "github.com/prometheus/common/promslog/flag"
-	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/warden-exporter/warden/collector"
 	"github.com/warden-exporter/warden/webconf"
@@ -32,49 +24,26 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	app := kingpin.New(name, "Node metrics with node_exporter's names, served securely through exporter-toolkit's web config.")
-	app.ErrorWriter(stderr)
-	exitCode := -1 // set when --help or --version asks to exit
-	app.Terminate(func(code int) { exitCode = code })
-	app.UsageWriter(stdout)
-	app.Version(version.Print(name))
-	app.HelpFlag.Short('h')
-
-	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-	disableExporterMetrics := app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").Bool()
-	maxRequests := app.Flag("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.").Default("40").Int()
-	webFlags := webconf.AddFlags(app, ":9100")
+	p := webconf.NewProgram(webconf.ProgramOptions{
+		Name:           name,
+		Help:           "Node metrics with node_exporter's names, served securely without a proxy.",
+		DefaultAddress: ":9100",
+		Alerts:         true,
+		Stdout:         stdout,
+		Stderr:         stderr,
+	})
 	var cfg collector.Config
-	cfg.AddFlags(app)
-	enabled := collector.EnabledFlags(app)
-	logConfig := &promslog.Config{Writer: stderr}
-	promslogflag.AddFlags(app, logConfig)
+	cfg.AddFlags(p.App)
+	enabled := collector.EnabledFlags(p.App)
 
-	_, err := app.Parse(args)
-	if exitCode >= 0 {
-		return exitCode
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: error: %v\n", name, err)
-		return 2
-	}
-	logger := promslog.New(logConfig)
-	logger.Info("Starting "+name, "version", version.Info())
-	logger.Info("Build context", "build_context", version.BuildContext())
-
-	cfg.Logger = logger
-	node, err := collector.New(cfg, enabled())
-	if err != nil {
-		logger.Error("Couldn't create collectors", "err", err)
-		return 1
-	}
-	logger.Info("Enabled collectors", "collectors", node.Enabled())
-
-	buildInfo := versioncollector.NewCollector(name)
-	var srv *webconf.Server // its metrics are scraped with the node's
-	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, webconf.MetricsHandler(webconf.MetricsOptions{
-		Collectors: func(ctx context.Context, r *http.Request) ([]prometheus.Collector, error) {
+	return p.Run(args, func(env webconf.Env) (webconf.ScrapeFunc, error) {
+		cfg.Logger = env.Logger
+		node, err := collector.New(cfg, enabled())
+		if err != nil {
+			return nil, err
+		}
+		env.Logger.Info("Enabled collectors", "collectors", node.Enabled())
+		return func(ctx context.Context, r *http.Request) ([]prometheus.Collector, error) {
 			names, err := node.Filter(r.URL.Query()["collect[]"], r.URL.Query()["exclude[]"])
 			if err != nil {
 				return nil, err
@@ -83,44 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				// The auth file limits this identity, whatever collect[] says.
 				names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(id.Collectors, n) })
 			}
-			return []prometheus.Collector{buildInfo, srv.Metrics(), node.Scrape(ctx, names)}, nil
-		},
-		ExporterMetrics: !*disableExporterMetrics,
-		MaxRequests:     *maxRequests,
-		Logger:          logger,
-	}))
-	// Health endpoints for load balancers and probes; the auth file's
-	// public_paths can open them without credentials.
-	health := func(text string) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, text) }
-	}
-	mux.Handle("/-/healthy", health("Healthy"))
-	mux.Handle("/-/ready", health("Ready"))
-	if *metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Warden Node Exporter",
-			Description: "Prometheus node exporter, secured without a proxy",
-			Version:     version.Info(),
-			Links:       []web.LandingLinks{{Address: *metricsPath, Text: "Metrics"}},
-		})
-		if err != nil {
-			logger.Error("Couldn't build the landing page", "err", err)
-			return 1
-		}
-		mux.Handle("/", landing)
-	}
-
-	srv, err = webconf.New(webconf.Options{Flags: webFlags, Handler: mux, Logger: logger})
-	if err != nil {
-		logger.Error("Refusing to start", "err", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := srv.Serve(ctx); err != nil {
-		logger.Error("Server stopped", "err", err)
-		return 1
-	}
-	logger.Info("Stopped")
-	return 0
+			return []prometheus.Collector{node.Scrape(ctx, names)}, nil
+		}, nil
+	})
 }

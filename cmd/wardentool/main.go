@@ -50,6 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tokenName := tokenNewCmd.Arg("name", "Name of the token, as rules refer to it (token:NAME).").Required().String()
 	tokenFile := tokenNewCmd.Flag("token-file", "Write the token into this new file (mode 0600) instead of printing it.").String()
 
+	alertCmd := addAlertCommands(app)
+
 	checkCmd := app.Command("check", "Check configuration files.")
 	checkWebCmd := checkCmd.Command("web-config", "Check web config files as warden_node_exporter does before it listens. Exit 0 when all are good, 1 otherwise with one line per problem.")
 	checkWebFiles := checkWebCmd.Arg("file", "Web config file.").Required().ExistingFiles()
@@ -60,6 +62,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", name, err)
+		if len(args) > 0 && args[0] == "alert" {
+			// For scripts, 2 means "not delivered"; bad usage is invalid input.
+			return exitInvalid
+		}
 		return 2
 	}
 	switch cmd {
@@ -71,6 +77,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runTokenNew(*tokenName, *tokenFile, stdout, stderr)
 	case checkWebCmd.FullCommand():
 		return runCheckWeb(*checkWebFiles, stdout, stderr)
+	case alertCmd.send.FullCommand(), alertCmd.resolve.FullCommand(), alertCmd.query.FullCommand(), alertCmd.flush.FullCommand():
+		return alertCmd.run(cmd, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "%s: error: unknown command %q\n", name, cmd)
 	return 2

@@ -1,0 +1,465 @@
+package alertclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	httptransport "github.com/go-openapi/runtime/client"
+	"github.com/go-openapi/strfmt"
+	amclient "github.com/prometheus/alertmanager/api/v2/client/alert"
+	"github.com/prometheus/alertmanager/api/v2/models"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
+)
+
+// Errors a Send can end with, to be checked with errors.Is.
+var (
+	// ErrSpooled: no Alertmanager accepted the alerts in time, and they are
+	// safely in the spool, to be delivered by a later send or flush.
+	ErrSpooled = errors.New("no Alertmanager accepted the alerts; they are spooled")
+	// ErrNotDelivered: no Alertmanager accepted the alerts, and they are
+	// not spooled (refused, or no spool configured, or the spool failed).
+	ErrNotDelivered = errors.New("no Alertmanager accepted the alerts")
+)
+
+// Options configures a Client.
+type Options struct {
+	Config *Config
+	// Logger is required.
+	Logger *slog.Logger
+	// UserAgent names the program in requests; default "warden-alertclient".
+	UserAgent string
+	// Progress, if set, is called after each batch a Send delivered or
+	// spooled, with the alerts done so far and in all.
+	Progress func(done, total int)
+}
+
+// Client sends alerts to every configured Alertmanager.
+type Client struct {
+	cfg       *Config
+	logger    *slog.Logger
+	endpoints []*endpoint
+	spool     *Spool
+	metrics   *metrics
+	progress  func(done, total int)
+}
+
+type endpoint struct {
+	url     string
+	api     amclient.ClientService
+	timeout time.Duration
+}
+
+// New builds a client. It does no network I/O.
+func New(opts Options) (*Client, error) {
+	if opts.Config == nil || opts.Logger == nil {
+		return nil, errors.New("alertclient: Config and Logger are required")
+	}
+	ua := opts.UserAgent
+	if ua == "" {
+		ua = "warden-alertclient"
+	}
+	c := &Client{cfg: opts.Config, logger: opts.Logger, metrics: newMetrics(), progress: opts.Progress}
+	for i, am := range opts.Config.Alertmanagers {
+		// prometheus/common's client re-reads certificates, keys and
+		// credential files when they change on disk.
+		hc, err := config.NewClientFromConfig(am.HTTPConfig, ua, config.WithUserAgent(ua))
+		if err != nil {
+			return nil, fmt.Errorf("alertmanagers[%d].http_config: %w", i, err)
+		}
+		hc.Transport = bodyCapture{next: hc.Transport}
+		for _, raw := range am.URLs {
+			u, err := parseAlertmanagerURL(raw)
+			if err != nil {
+				return nil, err
+			}
+			// The generated operations default to http: take the scheme
+			// from the URL, so that https is really used.
+			rt := httptransport.NewWithClient(u.Host, path.Join("/", u.Path, "api/v2"), []string{u.Scheme}, hc)
+			c.endpoints = append(c.endpoints, &endpoint{
+				url:     u.Redacted(),
+				api:     amclient.New(rt, strfmt.Default),
+				timeout: time.Duration(am.Timeout),
+			})
+		}
+	}
+	if dir := opts.Config.Spool.Directory; dir != "" {
+		s, err := OpenSpool(dir, opts.Config.Spool.MaxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		c.spool = s
+	}
+	c.metrics.spool = c.spool
+	return c, nil
+}
+
+// EndpointResult is what one Alertmanager made of one batch.
+type EndpointResult struct {
+	URL      string
+	Accepted bool
+	Attempts int
+	Err      error
+}
+
+// Result of a Send or Flush.
+type Result struct {
+	// Delivered alerts were accepted by at least one Alertmanager.
+	Delivered int
+	// Spooled alerts wait in the spool.
+	Spooled int
+	// FromSpool counts the delivered alerts that came from the spool.
+	FromSpool int
+	// Endpoints holds each Alertmanager's result for the last batch sent.
+	Endpoints []EndpointResult
+}
+
+// Send validates alerts and delivers them to every Alertmanager, in
+// batches, after whatever waits in the spool. A batch counts as delivered
+// when at least one Alertmanager accepted it. A batch no Alertmanager
+// accepted before ctx's deadline, for reasons that may pass (network,
+// 5xx, 429), goes into the spool, and Send returns ErrSpooled. Alerts
+// refused outright (4xx, TLS verification) end with ErrNotDelivered.
+func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
+	if err := Validate(alerts); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	for i := range alerts {
+		// A spooled alert delivered later must keep the time it started.
+		if a := &alerts[i]; a.StartsAt.IsZero() {
+			a.StartsAt = now
+			if !a.EndsAt.IsZero() && a.EndsAt.Before(now) {
+				a.StartsAt = a.EndsAt
+			}
+		}
+	}
+	sendCtx, cancel := c.sendContext(ctx)
+	defer cancel()
+	res := &Result{}
+
+	if c.spool != nil {
+		n, err := c.flush(sendCtx, res)
+		res.FromSpool = n
+		if err != nil {
+			// The spool's own batches are still waiting: keep the order and
+			// spool these behind them.
+			c.logger.Debug("spool not flushed before sending", "err", err)
+			return res, c.spoolRest(alerts, res, err)
+		}
+	}
+	for start := 0; start < len(alerts); start += c.cfg.BatchSize {
+		batch := alerts[start:min(start+c.cfg.BatchSize, len(alerts))]
+		results, err := c.deliver(sendCtx, batch)
+		res.Endpoints = results
+		if err == nil {
+			res.Delivered += len(batch)
+			if c.progress != nil {
+				c.progress(start+len(batch), len(alerts))
+			}
+			continue
+		}
+		if errors.Is(err, errTransient) && c.spool != nil {
+			return res, c.spoolRest(alerts[start:], res, err)
+		}
+		c.metrics.failed.Add(float64(len(alerts) - start))
+		return res, fmt.Errorf("%w: %w", ErrNotDelivered, err)
+	}
+	return res, nil
+}
+
+// spoolRest writes alerts to the spool after cause kept them from an
+// Alertmanager.
+func (c *Client) spoolRest(alerts []Alert, res *Result, cause error) error {
+	if c.spool == nil {
+		c.metrics.failed.Add(float64(len(alerts)))
+		return fmt.Errorf("%w: %w", ErrNotDelivered, cause)
+	}
+	for start := 0; start < len(alerts); start += c.cfg.BatchSize {
+		batch := alerts[start:min(start+c.cfg.BatchSize, len(alerts))]
+		if err := c.spool.Put(batch); err != nil {
+			c.metrics.failed.Add(float64(len(alerts) - start))
+			return fmt.Errorf("%w, and spooling failed: %w (after: %w)", ErrNotDelivered, err, cause)
+		}
+		res.Spooled += len(batch)
+		c.metrics.spooled.Add(float64(len(batch)))
+	}
+	return fmt.Errorf("%w: %w", ErrSpooled, cause)
+}
+
+// Flush delivers what waits in the spool, oldest first.
+func (c *Client) Flush(ctx context.Context) (*Result, error) {
+	res := &Result{}
+	if c.spool == nil {
+		return res, errors.New("no spool directory configured")
+	}
+	n, err := c.flush(ctx, res)
+	res.FromSpool, res.Delivered = n, n
+	return res, err
+}
+
+func (c *Client) flush(ctx context.Context, res *Result) (int, error) {
+	return c.spool.Flush(ctx, func(ctx context.Context, batch []Alert) error {
+		results, err := c.deliver(ctx, batch)
+		res.Endpoints = results
+		return err
+	})
+}
+
+// sendContext keeps back part of the caller's deadline, so that a batch
+// that could not be delivered can still be spooled before it.
+func (c *Client) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || c.spool == nil {
+		return context.WithCancel(ctx)
+	}
+	reserve := min(time.Until(deadline)/10, time.Second)
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
+}
+
+// errTransient marks failures that may pass: worth a retry and the spool.
+var errTransient = errors.New("transient")
+
+// deliver posts one batch to every Alertmanager concurrently, each with
+// retries, and succeeds when one accepted it. Once one has, the others
+// finish their attempt in flight but do not retry.
+func (c *Client) deliver(ctx context.Context, batch []Alert) ([]EndpointResult, error) {
+	body := toPostable(batch)
+	results := make([]EndpointResult, len(c.endpoints))
+	accepted := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for i, ep := range c.endpoints {
+		wg.Go(func() {
+			results[i] = c.post(ctx, ep, body, accepted)
+			if results[i].Accepted {
+				once.Do(func() { close(accepted) })
+			}
+		})
+	}
+	wg.Wait()
+
+	var errs []error
+	transient := false
+	for _, r := range results {
+		if r.Accepted {
+			c.metrics.sent.Add(float64(len(batch)))
+			return results, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", r.URL, r.Err))
+		transient = transient || errors.Is(r.Err, errTransient)
+	}
+	err := errors.Join(errs...)
+	if transient {
+		return results, fmt.Errorf("%w: %w", errTransient, err)
+	}
+	return results, err
+}
+
+// post sends body to one Alertmanager until it is accepted, refused, ctx
+// ends, or another Alertmanager accepted it.
+func (c *Client) post(ctx context.Context, ep *endpoint, body models.PostableAlerts, accepted <-chan struct{}) EndpointResult {
+	r := EndpointResult{URL: ep.url}
+	backoff := time.Duration(c.cfg.Retry.InitialBackoff)
+	for {
+		r.Attempts++
+		start := time.Now()
+		err := c.postOnce(ctx, ep, body)
+		c.metrics.latency.WithLabelValues(ep.url).Observe(time.Since(start).Seconds())
+		if err == nil {
+			r.Accepted, r.Err = true, nil
+			return r
+		}
+		r.Err = err
+		if !errors.Is(err, errTransient) {
+			return r
+		}
+		// Full jitter: a random wait up to the backoff, so that many
+		// senders do not return to a recovering Alertmanager together.
+		wait := rand.N(backoff) + time.Millisecond
+		select {
+		case <-ctx.Done():
+			return r
+		case <-accepted:
+			return r
+		case <-time.After(wait):
+		}
+		c.metrics.retries.WithLabelValues(ep.url).Inc()
+		backoff = min(2*backoff, time.Duration(c.cfg.Retry.MaxBackoff))
+	}
+}
+
+func (c *Client) postOnce(ctx context.Context, ep *endpoint, body models.PostableAlerts) error {
+	ctx, cancel := context.WithTimeout(ctx, ep.timeout)
+	defer cancel()
+	resp := &capturedResponse{}
+	ctx = context.WithValue(ctx, captureKey{}, resp)
+	params := amclient.NewPostAlertsParamsWithContext(ctx).WithAlerts(body)
+	_, err := ep.api.PostAlerts(params)
+	if err == nil {
+		return nil
+	}
+	if resp.status != 0 {
+		msg := strings.TrimSpace(string(resp.body))
+		refusal := fmt.Errorf("alertmanager answered %d %s: %s", resp.status, http.StatusText(resp.status), msg)
+		if resp.status == http.StatusTooManyRequests || resp.status >= 500 {
+			return fmt.Errorf("%w: %w", errTransient, refusal)
+		}
+		return refusal
+	}
+	if permanentNetError(err) {
+		if msg := err.Error(); strings.Contains(msg, "bad certificate") || strings.Contains(msg, "certificate required") {
+			return fmt.Errorf("%w (Alertmanager refused our client certificate: none configured, or not signed by its client CA)", err)
+		}
+		return err
+	}
+	return fmt.Errorf("%w: %w", errTransient, err)
+}
+
+// permanentNetError reports failures that no retry mends: the server's
+// certificate is not trusted, or the server refused ours.
+func permanentNetError(err error) bool {
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var alert tls.AlertError
+	if errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &alert) {
+		return true
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		msg := urlErr.Err.Error()
+		return strings.Contains(msg, "remote error: tls:") || strings.Contains(msg, "server gave HTTP response to HTTPS client")
+	}
+	return false
+}
+
+// Payload returns alerts as Alertmanager's API receives them: what a send
+// posts, for --dry-run.
+func Payload(alerts []Alert) models.PostableAlerts { return toPostable(alerts) }
+
+func toPostable(alerts []Alert) models.PostableAlerts {
+	out := make(models.PostableAlerts, len(alerts))
+	for i, a := range alerts {
+		p := &models.PostableAlert{
+			Alert:       models.Alert{Labels: models.LabelSet(a.Labels), GeneratorURL: strfmt.URI(a.GeneratorURL)},
+			Annotations: models.LabelSet(a.Annotations),
+		}
+		if !a.StartsAt.IsZero() {
+			p.StartsAt = strfmt.DateTime(a.StartsAt)
+		}
+		if !a.EndsAt.IsZero() {
+			p.EndsAt = strfmt.DateTime(a.EndsAt)
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// Query returns the alerts the first Alertmanager that answers knows,
+// filtered by matchers (`alertname="X"`, `severity=~"crit.*"`).
+func (c *Client) Query(ctx context.Context, matchers []string) (models.GettableAlerts, error) {
+	var errs []error
+	for _, ep := range c.endpoints {
+		rctx, cancel := context.WithTimeout(ctx, ep.timeout)
+		resp := &capturedResponse{}
+		params := amclient.NewGetAlertsParamsWithContext(context.WithValue(rctx, captureKey{}, resp)).WithFilter(matchers)
+		ok, err := ep.api.GetAlerts(params)
+		cancel()
+		if err == nil {
+			return ok.Payload, nil
+		}
+		if resp.status != 0 {
+			err = fmt.Errorf("alertmanager answered %d %s: %s", resp.status, http.StatusText(resp.status), strings.TrimSpace(string(resp.body)))
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", ep.url, err))
+	}
+	return nil, errors.Join(errs...)
+}
+
+// captureKey carries a *capturedResponse in a request's context.
+type captureKey struct{}
+
+type capturedResponse struct {
+	status int
+	body   []byte
+}
+
+// bodyCapture keeps the status and body of a refusal: the generated client
+// discards the body for some status codes, and the message says what
+// Alertmanager did not like.
+type bodyCapture struct{ next http.RoundTripper }
+
+func (b bodyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.next.RoundTrip(req)
+	if err != nil || resp.StatusCode < 300 {
+		return resp, err
+	}
+	holder, ok := req.Context().Value(captureKey{}).(*capturedResponse)
+	if !ok {
+		return resp, nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	resp.Body.Close()
+	holder.status, holder.body = resp.StatusCode, body
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// Describe implements prometheus.Collector.
+func (c *Client) Describe(ch chan<- *prometheus.Desc) { c.metrics.describe(ch) }
+
+// Collect implements prometheus.Collector: what was sent, failed, retried
+// and spooled, per-Alertmanager latency, and what the spool holds now.
+func (c *Client) Collect(ch chan<- prometheus.Metric) { c.metrics.collect(ch) }
+
+// FlushLoop delivers the spool in the background until ctx ends: every
+// interval while the spool is empty, and with exponential backoff (up to
+// the configured max_backoff) while Alertmanager does not accept it.
+func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
+	if c.spool == nil {
+		return
+	}
+	wait := interval
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		st, err := c.spool.Stats()
+		if err != nil {
+			c.logger.Error("read alert spool", "err", err)
+			continue
+		}
+		if st.Batches == 0 {
+			wait = interval
+			continue
+		}
+		fctx, cancel := context.WithTimeout(ctx, time.Duration(c.cfg.Retry.MaxBackoff)+interval)
+		res, err := c.Flush(fctx)
+		cancel()
+		if err != nil {
+			wait = min(2*wait, max(interval, time.Duration(c.cfg.Retry.MaxBackoff)))
+			c.logger.Warn("alert spool not delivered yet", "delivered", res.Delivered, "retry_in", wait, "err", err)
+			continue
+		}
+		c.logger.Info("alert spool delivered", "alerts", res.Delivered)
+		wait = interval
+	}
+}

@@ -1,0 +1,269 @@
+package alertclient
+
+// These tests use a fake Alertmanager (httptest) for what a real one cannot
+// be made to do on demand: answer 503 or 429, refuse with a body, hang in
+// the TLS handshake. The end-to-end tests in internal/e2e run Debian's real
+// prometheus-alertmanager for everything else.
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+)
+
+// fakeAM answers POST /api/v2/alerts with the statuses given in turn (the
+// last one repeats) and records the alerts it accepted.
+type fakeAM struct {
+	*httptest.Server
+	mu       sync.Mutex
+	statuses []int
+	posts    atomic.Int32
+	accepted []map[string]string
+}
+
+func newFakeAM(t *testing.T, statuses ...int) *fakeAM {
+	f := &fakeAM{statuses: statuses}
+	f.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v2/alerts" || r.Method != http.MethodPost {
+			http.NotFound(w, r)
+			return
+		}
+		n := int(f.posts.Add(1)) - 1
+		status := f.statuses[min(n, len(f.statuses)-1)]
+		if status != http.StatusOK {
+			http.Error(w, "fake refusal "+http.StatusText(status), status)
+			return
+		}
+		var body []struct {
+			Labels map[string]string `json:"labels"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		for _, a := range body {
+			f.accepted = append(f.accepted, a.Labels)
+		}
+		f.mu.Unlock()
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeAM) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.accepted)
+}
+
+// testClient builds a client for the URLs, trusting the fakes' certificate.
+func testClient(t *testing.T, spool string, fakes []*fakeAM, urls ...string) *Client {
+	t.Helper()
+	hc := config.DefaultHTTPClientConfig
+	if len(fakes) > 0 {
+		caFile := filepath.Join(t.TempDir(), "ca.pem")
+		var pem []byte
+		for _, f := range fakes {
+			pem = append(pem, certPEM(f.Certificate().Raw)...)
+		}
+		if err := os.WriteFile(caFile, pem, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		hc.TLSConfig.CAFile = caFile
+	}
+	for _, f := range fakes {
+		urls = append(urls, f.URL)
+	}
+	cfg := &Config{
+		Alertmanagers: []AlertmanagerConfig{{URLs: urls, HTTPConfig: hc, Timeout: model.Duration(2 * time.Second)}},
+		Retry:         RetryConfig{InitialBackoff: model.Duration(10 * time.Millisecond), MaxBackoff: model.Duration(50 * time.Millisecond)},
+		Spool:         SpoolConfig{Directory: spool},
+		BatchSize:     2,
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func alertsNamed(names ...string) []Alert {
+	var out []Alert
+	for _, n := range names {
+		out = append(out, Alert{Labels: map[string]string{"alertname": n}})
+	}
+	return out
+}
+
+// closedURL is an https URL where nothing listens.
+func closedURL(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "https://" + addr
+}
+
+func TestRetriesTransientFailures(t *testing.T) {
+	f := newFakeAM(t, 503, 429, 500, 200)
+	c := testClient(t, "", []*fakeAM{f})
+	res, err := c.Send(context.Background(), alertsNamed("A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Delivered != 1 || res.Endpoints[0].Attempts != 4 || f.count() != 1 {
+		t.Errorf("result %+v, fake saw %d posts and accepted %d", res, f.posts.Load(), f.count())
+	}
+	if n := testutil.ToFloat64(c.metrics.retries.WithLabelValues(f.URL)); n != 3 {
+		t.Errorf("retries metric %v, want 3", n)
+	}
+}
+
+func TestRefusalIsNotRetriedAndShowsTheMessage(t *testing.T) {
+	f := newFakeAM(t, 400)
+	spool := t.TempDir()
+	c := testClient(t, spool, []*fakeAM{f})
+	_, err := c.Send(context.Background(), alertsNamed("A"))
+	if !errors.Is(err, ErrNotDelivered) || errors.Is(err, ErrSpooled) {
+		t.Fatalf("got %v, want ErrNotDelivered", err)
+	}
+	if !strings.Contains(err.Error(), "400 Bad Request: fake refusal Bad Request") {
+		t.Errorf("error lacks Alertmanager's status and message: %v", err)
+	}
+	if f.posts.Load() != 1 {
+		t.Errorf("a 400 was retried: %d posts", f.posts.Load())
+	}
+	if st, _ := c.spool.Stats(); st.Alerts != 0 {
+		t.Errorf("a refused alert was spooled: %+v", st)
+	}
+}
+
+func TestOneOfTwoDownSucceedsWithoutWaiting(t *testing.T) {
+	f := newFakeAM(t, 200)
+	c := testClient(t, "", []*fakeAM{f}, closedURL(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := c.Send(ctx, alertsNamed("A", "B", "C"))
+	if err != nil || res.Delivered != 3 || f.count() != 3 {
+		t.Fatalf("res %+v err %v accepted %d", res, err, f.count())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("waited %s for the Alertmanager that is down", d)
+	}
+}
+
+func TestAllDownSpoolsThenNextSendDeliversOldestFirst(t *testing.T) {
+	spool := t.TempDir()
+	down := testClient(t, spool, nil, closedURL(t))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	res, err := down.Send(ctx, alertsNamed("Old1", "Old2", "Old3"))
+	if !errors.Is(err, ErrSpooled) || res.Spooled != 3 {
+		t.Fatalf("res %+v err %v, want 3 spooled", res, err)
+	}
+
+	f := newFakeAM(t, 200)
+	up := testClient(t, spool, []*fakeAM{f})
+	res, err = up.Send(context.Background(), alertsNamed("New"))
+	if err != nil || res.FromSpool != 3 || res.Delivered != 1 {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	var order []string
+	for _, l := range f.accepted {
+		order = append(order, l["alertname"])
+	}
+	if strings.Join(order, ",") != "Old1,Old2,Old3,New" {
+		t.Errorf("delivery order %v", order)
+	}
+}
+
+func TestNoSpoolMeansNotDelivered(t *testing.T) {
+	c := testClient(t, "", nil, closedURL(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if _, err := c.Send(ctx, alertsNamed("A")); !errors.Is(err, ErrNotDelivered) {
+		t.Errorf("got %v, want ErrNotDelivered", err)
+	}
+}
+
+// The deadline bounds the whole call, TLS handshake included.
+func TestDeadlineBoundsTLSHandshake(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, conn) }() // never answers the ClientHello
+		}
+	}()
+	c := testClient(t, t.TempDir(), nil, "https://"+l.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = c.Send(ctx, alertsNamed("A"))
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("Send took %s with a 1s deadline", d)
+	}
+	if !errors.Is(err, ErrSpooled) {
+		t.Errorf("got %v, want the alert spooled", err)
+	}
+}
+
+// The generated client defaults to http; an https URL must use TLS.
+func TestHTTPSIsUsed(t *testing.T) {
+	f := newFakeAM(t, 200)
+	c := testClient(t, "", []*fakeAM{f})
+	if _, err := c.Send(context.Background(), alertsNamed("A")); err != nil {
+		t.Fatal(err)
+	}
+	if f.count() != 1 {
+		t.Error("the TLS-only fake saw nothing")
+	}
+}
+
+func TestInvalidAlertsSendNothing(t *testing.T) {
+	f := newFakeAM(t, 200)
+	c := testClient(t, "", []*fakeAM{f})
+	_, err := c.Send(context.Background(), []Alert{{Labels: map[string]string{"alertname": "A", "bad-name": "x"}}})
+	var verr *ValidationError
+	if !errors.As(err, &verr) || verr.Field != "labels.bad-name" {
+		t.Fatalf("got %v", err)
+	}
+	if f.posts.Load() != 0 {
+		t.Error("an invalid alert was sent")
+	}
+}
+
+func certPEM(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}

@@ -1,0 +1,556 @@
+package alertclient
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The spool's directory holds, besides the batches:
+//
+//	<20-digit unix nanoseconds>-<8 hex digits>.json   a batch, complete and fsynced
+//	<batch>.json.corrupt                              a batch found torn or corrupt, kept for the operator
+//	tmp-*.tmp                                         a batch being written (or left by a crash)
+//	flush.lock, put.lock                              flock(2) targets
+//
+// A batch file appears under its final name only by rename(2) after fsync,
+// so a crash leaves either the whole batch or a temp file, never a partial
+// batch. Names sort in the order the batches were written.
+const (
+	spoolBatchExt    = ".json"
+	spoolCorruptExt  = ".corrupt"
+	spoolTempPrefix  = "tmp-"
+	spoolTempExt     = ".tmp"
+	spoolFlushLock   = "flush.lock"
+	spoolPutLock     = "put.lock"
+	spoolFormat      = 1
+	spoolTempMaxAge  = time.Minute
+	spoolLockPollMax = 100 * time.Millisecond
+)
+
+var (
+	// ErrSpoolFull: the batch would take the spool beyond its max_bytes.
+	// Nothing was written.
+	ErrSpoolFull = errors.New("alert spool is full")
+	// ErrSpoolBusy: another flusher, in this process or another, held the
+	// spool's lock until the context ended.
+	ErrSpoolBusy = errors.New("alert spool is being flushed by another process")
+)
+
+// Spool is a directory of alert batches waiting for an Alertmanager. It is
+// safe for concurrent use by goroutines and by processes sharing the
+// directory (flock(2) on lock files in it, so the directory must be on a
+// local file system).
+type Spool struct {
+	dir      string
+	maxBytes int64
+
+	mu sync.Mutex
+	// last is the timestamp of the last batch name, kept strictly
+	// increasing so that a clock step back does not reorder batches.
+	last int64
+	// counts remembers the alert count of batch files Stats already read.
+	// Batch files never change once renamed into place, so this is not a
+	// cache that can go stale; it spares reading the whole spool on every
+	// scrape.
+	counts map[string]spoolCount
+}
+
+type spoolCount struct {
+	size    int64
+	modTime time.Time
+	alerts  int
+	ok      bool
+}
+
+// SpoolStats is what the spool holds.
+type SpoolStats struct {
+	// Batches and Alerts count the valid batch files waiting.
+	Batches, Alerts int
+	// Bytes is the size of the batch files: what counts against max_bytes.
+	Bytes int64
+	// Corrupt counts files kept aside as *.corrupt, and batch files found
+	// invalid that the next Flush will set aside.
+	Corrupt int
+}
+
+// batchFile is a batch's form on disk. SHA256 is the hex SHA-256 of the
+// exact bytes of Alerts, which are the alerts' compact JSON.
+type batchFile struct {
+	Version int             `json:"version"`
+	Created time.Time       `json:"created"`
+	Alerts  json.RawMessage `json:"alerts"`
+	SHA256  string          `json:"sha256"`
+}
+
+// OpenSpool opens (creating, mode 0700) the spool directory. maxBytes
+// bounds the total size of the batch files (0: no bound). Temp files a
+// crash left behind are removed once older than a minute, here and by
+// Flush; younger ones may belong to a Put in flight in another process.
+func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
+	if maxBytes < 0 {
+		return nil, fmt.Errorf("alert spool %s: max bytes %d is negative", dir, maxBytes)
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create alert spool: %w", err)
+		}
+		// Make the new directory itself durable, or the batches fsynced
+		// into it could vanish with it.
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return nil, fmt.Errorf("create alert spool %s: %w", dir, err)
+		}
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open alert spool: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("open alert spool: %s is not a directory", dir)
+	}
+	s := &Spool{dir: dir, maxBytes: maxBytes, counts: map[string]spoolCount{}}
+	if err := s.removeOldTemps(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Put writes one batch durably: temp file in the same directory, write,
+// fsync, close, rename to the final name, fsync the directory. When it
+// returns nil the batch survives a crash or kill -9. It returns an error
+// wrapping ErrSpoolFull when the batch would take the batch files beyond
+// maxBytes; nothing is written then. An empty batch writes nothing.
+func (s *Spool) Put(alerts []Alert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	// The put lock makes the size check and the write one step, so that
+	// concurrent writers cannot together overrun the bound.
+	unlock, err := s.lock(context.Background(), spoolPutLock, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	created := s.nextTime()
+	data, err := encodeBatch(alerts, created)
+	if err != nil {
+		return fmt.Errorf("alert spool %s: encode batch: %w", s.dir, err)
+	}
+	if s.maxBytes > 0 {
+		held, err := s.batchBytes()
+		if err != nil {
+			return err
+		}
+		if false && held+int64(len(data)) > s.maxBytes {
+			return fmt.Errorf("%w: %s holds %d bytes; a batch of %d bytes would exceed the bound of %d bytes",
+				ErrSpoolFull, s.dir, held, len(data), s.maxBytes)
+		}
+	}
+	name, err := batchName(created)
+	if err != nil {
+		return err
+	}
+	return s.writeFile(name, data)
+}
+
+// writeFile puts data under name in the spool, or nothing at all.
+func (s *Spool) writeFile(name string, data []byte) (err error) {
+	f, err := os.CreateTemp(s.dir, spoolTempPrefix+"*"+spoolTempExt)
+	if err != nil {
+		return fmt.Errorf("alert spool: %w", err)
+	}
+	tmp := f.Name()
+	final := filepath.Join(s.dir, name)
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("alert spool: write %s: %w", final, err)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	if err := syncDir(s.dir); err != nil {
+		// The caller is told the batch is not spooled: do not leave it
+		// there to be delivered as a duplicate of whatever it does next.
+		os.Remove(final)
+		return err
+	}
+	return nil
+}
+
+// Flush delivers the batches oldest first by calling deliver for each. A
+// batch file is removed only after deliver returned nil for it, so a
+// batch is delivered at least once, and more than once only if the
+// process dies between deliver and the removal. Flush stops at the first
+// deliver error and returns it, wrapped and naming the batch file, with
+// the number of alerts delivered so far.
+//
+// Only one Flush at a time runs on a directory, across processes. A second
+// flusher waits for the first to finish; if ctx ends first, it returns an
+// error wrapping both ErrSpoolBusy and ctx.Err().
+//
+// A batch file found torn or corrupt is never delivered: it is renamed to
+// <name>.corrupt for the operator, counted by Stats, and Flush, after
+// delivering the valid batches, returns an error naming each such file.
+func (s *Spool) Flush(ctx context.Context, deliver func(context.Context, []Alert) error) (delivered int, err error) {
+	unlock, err := s.lock(ctx, spoolFlushLock, false)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+
+	if err := s.removeOldTemps(); err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("read alert spool: %w", err)
+	}
+	delivered, errs, changed := s.flushLocked(ctx, entries, deliver)
+	if changed {
+		// Removals and renames that do not reach the disk only cause a
+		// duplicate delivery or a corrupt file reported again.
+		if err := syncDir(s.dir); err != nil {
+			errs = append(errs, fmt.Errorf("alert spool: %w", err))
+		}
+	}
+	return delivered, errors.Join(errs...)
+}
+
+// flushLocked does Flush's work under the flush lock. It returns the
+// alerts delivered, every problem found, and whether the directory changed.
+func (s *Spool) flushLocked(ctx context.Context, entries []fs.DirEntry, deliver func(context.Context, []Alert) error) (delivered int, errs []error, changed bool) {
+	// os.ReadDir sorts by name, which is creation order.
+	for _, e := range entries {
+		if !isBatchFile(e) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return delivered, append(errs, fmt.Errorf("flush alert spool %s: %w", s.dir, err)), changed
+		}
+		path := filepath.Join(s.dir, e.Name())
+		alerts, err := readBatch(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Removed by hand meanwhile; nothing to deliver.
+			continue
+		case errors.Is(err, errCorruptBatch):
+			changed = true
+			if rerr := os.Rename(path, path+spoolCorruptExt); rerr != nil {
+				errs = append(errs, fmt.Errorf("%w; setting it aside failed: %w", err, rerr))
+				continue
+			}
+			errs = append(errs, fmt.Errorf("%w (kept as %s%s, not delivered)", err, e.Name(), spoolCorruptExt))
+			continue
+		case err != nil:
+			return delivered, append(errs, err), changed
+		}
+		if err := deliver(ctx, alerts); err != nil {
+			return delivered, append(errs, fmt.Errorf("deliver spooled batch %s: %w", path, err)), changed
+		}
+		delivered += len(alerts)
+		changed = true
+		if err := os.Remove(path); err != nil {
+			// Delivered, but it would be delivered again: stop before
+			// making that worse.
+			return delivered, append(errs, fmt.Errorf("alert spool: remove delivered batch: %w", err)), changed
+		}
+	}
+	return delivered, errs, changed
+}
+
+// Stats returns the number of batches, alerts and bytes in the spool, and
+// the number of corrupt files. It reads each batch file once per Spool
+// and changes nothing; Flush sets corrupt files aside.
+func (s *Spool) Stats() (SpoolStats, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return SpoolStats{}, fmt.Errorf("read alert spool: %w", err)
+	}
+	var st SpoolStats
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), spoolCorruptExt) && e.Type().IsRegular() {
+			st.Corrupt++
+			continue
+		}
+		if !isBatchFile(e) {
+			continue
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // delivered or set aside meanwhile
+		}
+		if err != nil {
+			return SpoolStats{}, fmt.Errorf("read alert spool: %w", err)
+		}
+		c, err := s.count(e.Name(), fi)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return SpoolStats{}, err
+		}
+		seen[e.Name()] = true
+		st.Bytes += fi.Size()
+		if !c.ok {
+			st.Corrupt++
+			continue
+		}
+		st.Batches++
+		st.Alerts += c.alerts
+	}
+	s.mu.Lock()
+	for name := range s.counts {
+		if !seen[name] {
+			delete(s.counts, name)
+		}
+	}
+	s.mu.Unlock()
+	return st, nil
+}
+
+// count returns what the batch file name holds, reading it unless this
+// Spool read it already.
+func (s *Spool) count(name string, fi fs.FileInfo) (spoolCount, error) {
+	s.mu.Lock()
+	c, ok := s.counts[name]
+	s.mu.Unlock()
+	if ok && c.size == fi.Size() && c.modTime.Equal(fi.ModTime()) {
+		return c, nil
+	}
+	c = spoolCount{size: fi.Size(), modTime: fi.ModTime()}
+	alerts, err := readBatch(filepath.Join(s.dir, name))
+	switch {
+	case errors.Is(err, errCorruptBatch):
+	case err != nil:
+		return c, err
+	default:
+		c.ok, c.alerts = true, len(alerts)
+	}
+	s.mu.Lock()
+	s.counts[name] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+// batchBytes is the size of the batch files, the figure max_bytes bounds.
+func (s *Spool) batchBytes() (int64, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("read alert spool: %w", err)
+	}
+	var n int64
+	for _, e := range entries {
+		if !isBatchFile(e) {
+			continue
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read alert spool: %w", err)
+		}
+		n += fi.Size()
+	}
+	return n, nil
+}
+
+// removeOldTemps removes temp files older than spoolTempMaxAge: a Put
+// that left them died before it acknowledged the batch, so nobody relies
+// on them. Younger ones may be a live Put's in another process.
+func (s *Spool) removeOldTemps() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("read alert spool: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, spoolTempPrefix) || !strings.HasSuffix(name, spoolTempExt) || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || time.Since(fi.ModTime()) < spoolTempMaxAge {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("alert spool: remove stale temp file: %w", err)
+		}
+	}
+	return nil
+}
+
+// lock takes an exclusive flock on the lock file name in the spool and
+// returns the function that releases it. A blocking lock waits in the
+// kernel; otherwise lock polls until ctx ends, since a flock(2) in
+// progress cannot be cancelled.
+func (s *Spool) lock(ctx context.Context, name string, blocking bool) (func(), error) {
+	path := filepath.Join(s.dir, name)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("alert spool lock: %w", err)
+	}
+	fd := int(f.Fd())
+	how := unix.LOCK_EX
+	if !blocking {
+		how |= unix.LOCK_NB
+	}
+	wait := time.Millisecond
+	for {
+		err := unix.Flock(fd, how)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("alert spool lock %s: %w", path, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			f.Close()
+			return nil, fmt.Errorf("%w: %s: %w", ErrSpoolBusy, s.dir, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, spoolLockPollMax)
+	}
+	return func() {
+		// Closing the only descriptor of this open file releases the lock.
+		f.Close()
+	}, nil
+}
+
+// nextTime returns the time for a new batch's name: now, or just after
+// the last batch this Spool named.
+func (s *Spool) nextTime() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := time.Now().UnixNano()
+	if n <= s.last {
+		n = s.last + 1
+	}
+	s.last = n
+	return time.Unix(0, n).UTC()
+}
+
+// batchName names a batch created at t. The random part keeps names of
+// batches written in the same nanosecond by different processes apart.
+func batchName(t time.Time) (string, error) {
+	var r [4]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", fmt.Errorf("alert spool: %w", err)
+	}
+	return fmt.Sprintf("%020d-%s%s", t.UnixNano(), hex.EncodeToString(r[:]), spoolBatchExt), nil
+}
+
+func isBatchFile(e fs.DirEntry) bool {
+	return strings.HasSuffix(e.Name(), spoolBatchExt) && e.Type().IsRegular()
+}
+
+func encodeBatch(alerts []Alert, created time.Time) ([]byte, error) {
+	raw, err := json.Marshal(alerts)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	data, err := json.Marshal(batchFile{
+		Version: spoolFormat,
+		Created: created,
+		Alerts:  raw,
+		SHA256:  hex.EncodeToString(sum[:]),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// errCorruptBatch marks a batch file that is torn or corrupt, as opposed
+// to one that could not be read at all.
+var errCorruptBatch = errors.New("corrupt")
+
+// readBatch reads and checks the batch file at path.
+func readBatch(path string) ([]Alert, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("alert spool: %w", err)
+	}
+	alerts, err := decodeBatch(data)
+	if err != nil {
+		return nil, fmt.Errorf("alert spool file %s is %w: %w", path, errCorruptBatch, err)
+	}
+	return alerts, nil
+}
+
+// decodeBatch returns the alerts in a batch file's content, or why it is
+// not a valid batch.
+func decodeBatch(data []byte) ([]Alert, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty file")
+	}
+	var b batchFile
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("bad JSON (%d bytes): %w", len(data), err)
+	}
+	if b.Version != spoolFormat {
+		return nil, fmt.Errorf("unsupported version %d", b.Version)
+	}
+	if len(b.Alerts) == 0 {
+		return nil, errors.New("no alerts")
+	}
+	sum := sha256.Sum256(b.Alerts)
+	if got := hex.EncodeToString(sum[:]); got != b.SHA256 {
+		return nil, fmt.Errorf("checksum mismatch: alerts hash to %s, file says %q", got, b.SHA256)
+	}
+	var alerts []Alert
+	if err := json.Unmarshal(b.Alerts, &alerts); err != nil {
+		return nil, fmt.Errorf("bad alerts: %w", err)
+	}
+	if len(alerts) == 0 {
+		return nil, errors.New("no alerts")
+	}
+	return alerts, nil
+}
+
+// syncDir makes the directory's entries (creations, renames, removals)
+// durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"golang.org/x/term"
+
+	"github.com/warden-exporter/warden/alertclient"
+)
+
+// Exit codes of `wardentool alert`, for scripts.
+const (
+	exitAccepted     = 0 // accepted by at least one Alertmanager
+	exitInvalid      = 1 // invalid input or configuration: nothing sent
+	exitNotDelivered = 2 // not delivered and not spooled
+	exitSpooled      = 3 // not delivered yet, safely spooled
+)
+
+const alertExitHelp = "Exit codes: 0 accepted by at least one Alertmanager; 3 not delivered but safely spooled; 2 not delivered and not spooled; 1 invalid input or configuration (nothing sent)."
+
+// alertCmd holds the flags of `wardentool alert`.
+type alertCmd struct {
+	configFile   string
+	urls         []string
+	httpConfig   string
+	spoolDir     string
+	timeout      time.Duration
+	output       string
+	dryRun       bool
+	file         string
+	args         []string
+	annotations  map[string]string
+	start, end   string
+	generatorURL string
+	matchers     []string
+
+	send, resolve, query, flush *kingpin.CmdClause
+}
+
+func addAlertCommands(app *kingpin.Application) *alertCmd {
+	a := &alertCmd{annotations: map[string]string{}}
+	cmd := app.Command("alert", "Send, resolve and query alerts in Alertmanager over TLS, mTLS, basic auth or bearer tokens, to every Alertmanager of a cluster, with retries and a spool. "+alertExitHelp)
+	cmd.Flag("alert.config.file", "Alert client configuration (alertmanagers, http_config, retry, spool), as warden_node_exporter takes it.").StringVar(&a.configFile)
+	cmd.Flag("alertmanager.url", "Alertmanager URL (repeatable), when no --alert.config.file.").StringsVar(&a.urls)
+	cmd.Flag("http.config.file", "HTTP client configuration (TLS, basic_auth, authorization...) as amtool's --http.config.file takes it.").StringVar(&a.httpConfig)
+	cmd.Flag("spool.dir", "Directory where alerts wait while no Alertmanager accepts them.").StringVar(&a.spoolDir)
+	cmd.Flag("timeout", "Deadline of the whole command, connections and TLS included.").Default("30s").DurationVar(&a.timeout)
+	cmd.Flag("output", "Output format: simple or json.").Default("simple").EnumVar(&a.output, "simple", "json")
+
+	withAlerts := func(c *kingpin.CmdClause) {
+		c.Arg("labels", "[alertname] [name=value ...], as amtool alert add takes them.").StringsVar(&a.args)
+		c.Flag("file", "Read alerts from a file (- for stdin): a JSON array or JSON lines in Alertmanager's form.").StringVar(&a.file)
+		c.Flag("annotation", "Annotation name=value (repeatable).").StringMapVar(&a.annotations)
+		c.Flag("generator-url", "Link back to what raised the alert.").StringVar(&a.generatorURL)
+		c.Flag("dry-run", "Print the exact payload that would be sent, and send nothing.").BoolVar(&a.dryRun)
+	}
+	a.send = cmd.Command("send", "Send alerts. "+alertExitHelp)
+	withAlerts(a.send)
+	a.send.Flag("start", "Start time, RFC3339 (default: now).").StringVar(&a.start)
+	a.send.Flag("end", "End time, RFC3339 (default: Alertmanager's resolve_timeout).").StringVar(&a.end)
+	a.resolve = cmd.Command("resolve", "Resolve alerts: send them with endsAt now. "+alertExitHelp)
+	withAlerts(a.resolve)
+	a.query = cmd.Command("query", "List active alerts, filtered by label matchers such as alertname=\"X\" or severity=~\"crit.*\".")
+	a.query.Arg("matchers", "Label matchers.").StringsVar(&a.matchers)
+	a.flush = cmd.Command("flush", "Deliver the alerts waiting in the spool. "+alertExitHelp)
+	return a
+}
+
+func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fail := func(code int, format string, args ...any) int {
+		fmt.Fprintf(stderr, "%s alert %s: %s\n", name, strings.TrimPrefix(cmd, "alert "), fmt.Sprintf(format, args...))
+		return code
+	}
+	var alerts []alertclient.Alert
+	if cmd == a.send.FullCommand() || cmd == a.resolve.FullCommand() {
+		var err error
+		if alerts, err = a.alerts(cmd == a.resolve.FullCommand(), stdin); err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		if err := alertclient.Validate(alerts); err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		if a.dryRun {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(alertclient.Payload(alerts)); err != nil {
+				return fail(exitInvalid, "%v", err)
+			}
+			return exitAccepted
+		}
+	}
+
+	cfg, err := a.config()
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
+	opts := alertclient.Options{Config: cfg, Logger: logger, UserAgent: name}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && len(alerts) > cfg.BatchSize {
+		opts.Progress = func(done, total int) { fmt.Fprintf(stderr, "\r%d/%d alerts", done, total) }
+	}
+	client, err := alertclient.New(opts)
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.timeout)
+	defer cancel()
+
+	switch cmd {
+	case a.query.FullCommand():
+		found, err := client.Query(ctx, a.matchers)
+		if err != nil {
+			return fail(exitNotDelivered, "%v", err)
+		}
+		if a.output == "json" {
+			if err := json.NewEncoder(stdout).Encode(found); err != nil {
+				return fail(exitNotDelivered, "%v", err)
+			}
+			return exitAccepted
+		}
+		for _, al := range found {
+			fmt.Fprintf(stdout, "%s %s starts=%s ends=%s state=%s\n", al.Labels["alertname"],
+				alertclient.Alert{Labels: al.Labels}.String(), time.Time(*al.StartsAt).Format(time.RFC3339),
+				time.Time(*al.EndsAt).Format(time.RFC3339), *al.Status.State)
+		}
+		return exitAccepted
+	case a.flush.FullCommand():
+		res, err := client.Flush(ctx)
+		return a.report(res, err, stdout, stderr, fail)
+	default:
+		res, err := client.Send(ctx, alerts)
+		return a.report(res, err, stdout, stderr, fail)
+	}
+}
+
+// report prints the outcome and picks the exit code.
+func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.Writer, fail func(int, string, ...any) int) int {
+	code := exitAccepted
+	var verr *alertclient.ValidationError
+	switch {
+	case err == nil:
+	case errors.As(err, &verr):
+		code = exitInvalid
+	case errors.Is(err, alertclient.ErrSpooled):
+		code = exitSpooled
+	default:
+		code = exitNotDelivered
+	}
+	if a.output == "json" {
+		out := map[string]any{"exit_code": code}
+		if res != nil {
+			out["delivered"], out["spooled"], out["from_spool"] = res.Delivered, res.Spooled, res.FromSpool
+			var eps []map[string]any
+			for _, e := range res.Endpoints {
+				ep := map[string]any{"url": e.URL, "accepted": e.Accepted, "attempts": e.Attempts}
+				if e.Err != nil {
+					ep["error"] = e.Err.Error()
+				}
+				eps = append(eps, ep)
+			}
+			out["alertmanagers"] = eps
+		}
+		if err != nil {
+			out["error"] = err.Error()
+		}
+		_ = json.NewEncoder(stdout).Encode(out) // the exit code says what happened
+		return code
+	}
+	if res != nil {
+		fmt.Fprintf(stdout, "delivered %d, spooled %d (delivered from the spool: %d)\n", res.Delivered, res.Spooled, res.FromSpool)
+		for _, e := range res.Endpoints {
+			state := "accepted"
+			if !e.Accepted {
+				state = fmt.Sprintf("failed: %v", e.Err)
+			}
+			fmt.Fprintf(stdout, "  %s: %s after %d attempt(s)\n", e.URL, state, e.Attempts)
+		}
+	}
+	if err != nil {
+		return fail(code, "%v", err)
+	}
+	return code
+}
+
+// alerts builds the alerts from --file or the arguments.
+func (a *alertCmd) alerts(resolve bool, stdin io.Reader) ([]alertclient.Alert, error) {
+	var alerts []alertclient.Alert
+	if a.file != "" {
+		if len(a.args) > 0 {
+			return nil, errors.New("give alerts either as arguments or with --file, not both")
+		}
+		r := stdin
+		if a.file != "-" {
+			f, err := os.Open(a.file)
+			if err != nil {
+				return nil, fmt.Errorf("--file: %w", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		var err error
+		if alerts, err = alertclient.ParseAlerts(r); err != nil {
+			return nil, fmt.Errorf("--file %s: %w", a.file, err)
+		}
+	} else {
+		labels, err := alertclient.LabelsFromArgs(a.args)
+		if err != nil {
+			return nil, err
+		}
+		if len(labels) == 0 {
+			return nil, errors.New("no alert: give [alertname] [name=value ...] or --file")
+		}
+		al := alertclient.Alert{Labels: labels, GeneratorURL: a.generatorURL}
+		if len(a.annotations) > 0 {
+			al.Annotations = a.annotations
+		}
+		if al.StartsAt, err = parseTime("--start", a.start); err != nil {
+			return nil, err
+		}
+		if al.EndsAt, err = parseTime("--end", a.end); err != nil {
+			return nil, err
+		}
+		alerts = []alertclient.Alert{al}
+	}
+	if resolve {
+		now := time.Now()
+		for i := range alerts {
+			alerts[i].EndsAt = now
+			if !alerts[i].StartsAt.IsZero() && alerts[i].StartsAt.After(now) {
+				alerts[i].StartsAt = now
+			}
+		}
+	}
+	return alerts, nil
+}
+
+func parseTime(flag, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want RFC3339 such as 2026-11-23T10:00:00Z", flag, s)
+	}
+	return t, nil
+}
+
+func (a *alertCmd) config() (*alertclient.Config, error) {
+	if a.configFile != "" {
+		if len(a.urls) > 0 || a.httpConfig != "" {
+			return nil, errors.New("--alert.config.file and --alertmanager.url/--http.config.file exclude each other")
+		}
+		cfg, err := alertclient.LoadConfig(a.configFile)
+		if err != nil {
+			return nil, err
+		}
+		if a.spoolDir != "" {
+			cfg.Spool.Directory = a.spoolDir
+		}
+		return cfg, nil
+	}
+	if len(a.urls) == 0 {
+		return nil, errors.New("no Alertmanager: give --alert.config.file or --alertmanager.url")
+	}
+	return alertclient.FlagConfig(a.urls, a.httpConfig, a.spoolDir, 0)
+}
