@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -45,6 +46,9 @@ type ProgramOptions struct {
 type Program struct {
 	// App is the kingpin application; add the exporter's own flags to it.
 	App *kingpin.Application
+	// OnListen, if set, is called with the addresses once they are bound
+	// (tests listen on 127.0.0.1:0 and need to know the port).
+	OnListen func([]net.Addr)
 
 	opts                   ProgramOptions
 	web                    *Flags
@@ -109,6 +113,13 @@ const alertFlushInterval = 10 * time.Second
 // returns the exit code: 0 after a clean stop (or --help, --version), 2
 // for bad flags, 1 for anything that kept the exporter from starting.
 func (p *Program) Run(args []string, setup func(Env) (ScrapeFunc, error)) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return p.RunContext(ctx, args, setup)
+}
+
+// RunContext is Run until ctx ends instead of a signal.
+func (p *Program) RunContext(ctx context.Context, args []string, setup func(Env) (ScrapeFunc, error)) int {
 	_, err := p.App.Parse(args)
 	if p.exitCode >= 0 {
 		return p.exitCode
@@ -184,8 +195,9 @@ func (p *Program) Run(args []string, setup func(Env) (ScrapeFunc, error)) int {
 		logger.Error("Refusing to start", "err", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	if p.OnListen != nil {
+		p.OnListen(srv.Addrs())
+	}
 	if env.Alerts != nil {
 		go env.Alerts.FlushLoop(ctx, alertFlushInterval)
 	}

@@ -1,18 +1,27 @@
-// Package webconftest gives tests of secure exporters a throwaway PKI: a CA,
-// a server certificate for 127.0.0.1 and localhost, a client certificate,
-// and HTTP clients that present them. Certificates are made at test time,
-// so none expire in the repository.
+// Package webconftest lets the tests of a secure exporter cover the secure
+// path in a few lines: Start runs a webconf.Program in-process on
+// 127.0.0.1:0 behind TLS, a client certificate and basic auth, and hands
+// back a client that gets in and one that must be refused. NewPKI alone
+// gives a throwaway CA with server and client certificates, made at test
+// time, so none expire in the repository.
 package webconftest
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/warden-exporter/warden/internal/pki"
+	"github.com/warden-exporter/warden/webconf"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // File names PKI writes into its directory.
@@ -89,4 +98,89 @@ func (p *PKI) HTTPClient(cert *pki.Leaf) *http.Client {
 			DisableKeepAlives: true,
 		},
 	}
+}
+
+// Exporter is an exporter program running in-process for a test, behind a
+// web config that requires TLS, a client certificate and basic auth.
+type Exporter struct {
+	// URL is the base URL, https://127.0.0.1:PORT.
+	URL string
+	// PKI made the server and client certificates.
+	PKI *PKI
+	// Client presents the client certificate and the password: it gets in.
+	Client *http.Client
+	// Anonymous trusts the server but presents nothing: it must be refused.
+	Anonymous *http.Client
+}
+
+// Username and Password are the basic-auth credentials Start configures.
+const (
+	Username = "prometheus"
+	Password = "webconftest-password"
+)
+
+// Start runs p with setup on 127.0.0.1:0 with a throwaway PKI and a web
+// config requiring TLS, a client certificate and basic auth, plus args,
+// and stops it when the test ends.
+func Start(t testing.TB, p *webconf.Program, setup func(webconf.Env) (webconf.ScrapeFunc, error), args ...string) *Exporter {
+	t.Helper()
+	dir := t.TempDir()
+	k := NewPKI(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte(Password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(dir, "web-config.yml")
+	content := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: %s\nbasic_auth_users:\n  %s: %q\n",
+		ServerCert, ServerKey, CACert, Username, hash)
+	if err := os.WriteFile(webConfig, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs := make(chan []net.Addr, 1)
+	p.OnListen = func(a []net.Addr) { addrs <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	all := append([]string{"--web.listen-address=127.0.0.1:0", "--web.config.file=" + webConfig}, args...)
+	go func() { done <- p.RunContext(ctx, all, setup) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exporter exited with %d", code)
+		}
+	})
+	select {
+	case a := <-addrs:
+		client := k.HTTPClient(k.Client)
+		client.Transport = basicAuth{next: client.Transport}
+		return &Exporter{URL: "https://" + a[0].String(), PKI: k, Client: client, Anonymous: k.HTTPClient(nil)}
+	case code := <-done:
+		t.Fatalf("exporter exited with %d before listening", code)
+	case <-time.After(30 * time.Second):
+		t.Fatal("exporter did not listen within 30s")
+	}
+	return nil
+}
+
+// Get fetches path with c and returns the status and body.
+func (e *Exporter) Get(t testing.TB, c *http.Client, path string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(e.URL + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// basicAuth adds Start's credentials to every request.
+type basicAuth struct{ next http.RoundTripper }
+
+func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(Username, Password)
+	return b.next.RoundTrip(r)
 }
