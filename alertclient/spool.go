@@ -154,7 +154,7 @@ func (s *Spool) Put(alerts []Alert) error {
 		if err != nil {
 			return err
 		}
-		if false && held+int64(len(data)) > s.maxBytes {
+		if held+int64(len(data)) > s.maxBytes {
 			return fmt.Errorf("%w: %s holds %d bytes; a batch of %d bytes would exceed the bound of %d bytes",
 				ErrSpoolFull, s.dir, held, len(data), s.maxBytes)
 		}
