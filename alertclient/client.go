@@ -154,6 +154,12 @@ func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
 	if c.spool != nil {
 		n, err := c.flush(sendCtx, res)
 		res.FromSpool = n
+		if onlyCorrupt(err) {
+			// The good batches went; the torn ones are set aside and
+			// reported, and must not hold up new alerts.
+			c.logger.Error("alert spool holds corrupt files, set aside", "err", err)
+			err = nil
+		}
 		if err != nil {
 			// The spool's own batches are still waiting: keep the order and
 			// spool these behind them.
@@ -179,6 +185,22 @@ func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
 		return res, fmt.Errorf("%w: %w", ErrNotDelivered, err)
 	}
 	return res, nil
+}
+
+// onlyCorrupt reports whether err says only that spool files were corrupt.
+func onlyCorrupt(err error) bool {
+	if err == nil {
+		return false
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !onlyCorrupt(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return errors.Is(err, ErrSpoolCorrupt)
 }
 
 // spoolRest writes alerts to the spool after cause kept them from an

@@ -267,3 +267,20 @@ func TestInvalidAlertsSendNothing(t *testing.T) {
 func certPEM(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// A corrupt spool file is set aside and reported, and does not hold up new alerts.
+func TestCorruptSpoolFileDoesNotBlockSending(t *testing.T) {
+	spool := t.TempDir()
+	if err := os.WriteFile(filepath.Join(spool, "00000000000000000001-deadbeef.json"), []byte(`{"version":1,"alerts":[`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeAM(t, 200)
+	c := testClient(t, spool, []*fakeAM{f})
+	res, err := c.Send(context.Background(), alertsNamed("New"))
+	if err != nil || res.Delivered != 1 || f.count() != 1 {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	if st, _ := c.spool.Stats(); st.Corrupt != 1 {
+		t.Errorf("corrupt file not kept aside: %+v", st)
+	}
+}

@@ -177,7 +177,7 @@ func (s *Spool) writeFile(name string, data []byte) (err error) {
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			_ = os.Remove(tmp) // best effort: OpenSpool removes old temp files too
 			err = fmt.Errorf("alert spool: write %s: %w", final, err)
 		}
 	}()
@@ -196,7 +196,7 @@ func (s *Spool) writeFile(name string, data []byte) (err error) {
 	if err := syncDir(s.dir); err != nil {
 		// The caller is told the batch is not spooled: do not leave it
 		// there to be delivered as a duplicate of whatever it does next.
-		os.Remove(final)
+		_ = os.Remove(final) // best effort: the error returned already says "not spooled"
 		return err
 	}
 	return nil
@@ -258,7 +258,7 @@ func (s *Spool) flushLocked(ctx context.Context, entries []fs.DirEntry, deliver 
 		case errors.Is(err, fs.ErrNotExist):
 			// Removed by hand meanwhile; nothing to deliver.
 			continue
-		case errors.Is(err, errCorruptBatch):
+		case errors.Is(err, ErrSpoolCorrupt):
 			changed = true
 			if rerr := os.Rename(path, path+spoolCorruptExt); rerr != nil {
 				errs = append(errs, fmt.Errorf("%w; setting it aside failed: %w", err, rerr))
@@ -346,7 +346,7 @@ func (s *Spool) count(name string, fi fs.FileInfo) (spoolCount, error) {
 	c = spoolCount{size: fi.Size(), modTime: fi.ModTime()}
 	alerts, err := readBatch(filepath.Join(s.dir, name))
 	switch {
-	case errors.Is(err, errCorruptBatch):
+	case errors.Is(err, ErrSpoolCorrupt):
 	case err != nil:
 		return c, err
 	default:
@@ -494,9 +494,9 @@ func encodeBatch(alerts []Alert, created time.Time) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// errCorruptBatch marks a batch file that is torn or corrupt, as opposed
-// to one that could not be read at all.
-var errCorruptBatch = errors.New("corrupt")
+// ErrSpoolCorrupt marks a batch file found torn or corrupt: it is kept
+// aside as *.corrupt for the operator and never delivered.
+var ErrSpoolCorrupt = errors.New("corrupt")
 
 // readBatch reads and checks the batch file at path.
 func readBatch(path string) ([]Alert, error) {
@@ -506,7 +506,7 @@ func readBatch(path string) ([]Alert, error) {
 	}
 	alerts, err := decodeBatch(data)
 	if err != nil {
-		return nil, fmt.Errorf("alert spool file %s is %w: %w", path, errCorruptBatch, err)
+		return nil, fmt.Errorf("alert spool file %s is %w: %w", path, ErrSpoolCorrupt, err)
 	}
 	return alerts, nil
 }
