@@ -256,18 +256,24 @@ const NodeExporterModule = "github.com/prometheus/node_exporter@v1.12.1"
 // NodeExporter builds the reference node_exporter once into bin/peers.
 func NodeExporter(t testing.TB) string {
 	t.Helper()
+	return installPeer(t, NodeExporterModule, "node_exporter")
+}
+
+// installPeer runs `go install module` into bin/peers unless the binary is there.
+func installPeer(t testing.TB, module, binary string) string {
+	t.Helper()
 	dir, err := peersDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "node_exporter")
+	path := filepath.Join(dir, binary)
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	cmd := exec.Command("go", "install", NodeExporterModule)
+	cmd := exec.Command("go", "install", module)
 	cmd.Env = append(os.Environ(), "GOBIN="+dir, "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go install %s: %v\n%s", NodeExporterModule, err, out)
+		t.Fatalf("go install %s: %v\n%s", module, err, out)
 	}
 	return path
 }
@@ -434,4 +440,13 @@ func (p *Process) Kill() {
 	}
 	p.cmd.Process.Kill()
 	<-p.done
+}
+
+// AmtoolModule is the amtool Warden's alert sending is compared with.
+const AmtoolModule = "github.com/prometheus/alertmanager/cmd/amtool@v0.34.2"
+
+// Amtool builds amtool v0.34.2 once into bin/peers.
+func Amtool(t testing.TB) string {
+	t.Helper()
+	return installPeer(t, AmtoolModule, "amtool")
 }
