@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,5 +228,44 @@ func TestTokenNew(t *testing.T) {
 	}
 	if code, _, stderr := runTool(t, "", "token", "new", "bad name"); code != 1 || !strings.Contains(stderr, `token name "bad name"`) {
 		t.Errorf("bad name: exit %d %s", code, stderr)
+	}
+}
+
+func TestAlertDryRunAndInvalidInput(t *testing.T) {
+	code, stdout, stderr := runTool(t, "", "alert", "send", "--dry-run", "DiskFull", "severity=page", "--annotation=summary=full", "--start=2026-11-23T10:00:00Z")
+	if code != 0 {
+		t.Fatalf("dry run: exit %d %s", code, stderr)
+	}
+	var payload []struct {
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+		StartsAt    string            `json:"startsAt"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &payload); err != nil {
+		t.Fatalf("dry run printed %q: %v", stdout, err)
+	}
+	if len(payload) != 1 || payload[0].Labels["alertname"] != "DiskFull" || payload[0].Labels["severity"] != "page" ||
+		payload[0].Annotations["summary"] != "full" || !strings.HasPrefix(payload[0].StartsAt, "2026-11-23T10:00:00") {
+		t.Errorf("payload %+v", payload)
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no alertmanager", []string{"alert", "send", "A"}, "no Alertmanager"},
+		{"bad label", []string{"alert", "send", "--alertmanager.url=https://127.0.0.1:1", "A", "0x=1"}, `invalid label name "0x"`},
+		{"bad time", []string{"alert", "send", "--alertmanager.url=https://127.0.0.1:1", "A", "--start=yesterday"}, "--start \"yesterday\": want RFC3339"},
+		{"unknown flag", []string{"alert", "send", "--nosuch"}, "unknown long flag"},
+		{"args and file", []string{"alert", "send", "--alertmanager.url=https://127.0.0.1:1", "A", "--file=-"}, "either as arguments or with --file"},
+		{"credentials in URL", []string{"alert", "send", "--alertmanager.url=https://u:p@127.0.0.1:1", "A"}, "put credentials in http_config"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runTool(t, "", tt.args...)
+			if code != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, want 1 with %q: %s", code, tt.want, stderr)
+			}
+		})
 	}
 }
