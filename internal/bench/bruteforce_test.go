@@ -4,17 +4,9 @@ package bench
 
 import (
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
-	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,66 +19,6 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // attackers is the number of connections guessing passwords, as in the
 // issue's measurement of node_exporter.
 const attackers = 16
-
-// exporter is one exporter under test with its legitimate client.
-type exporter struct {
-	name   string
-	addr   string
-	proc   *testenv.Process
-	client *http.Client
-	pool   *x509.CertPool
-	pass   string
-}
-
-// startExporter runs bin with `wardentool init`'s web config minus the
-// client certificate requirement (so that guesses reach the password
-// check), with three collectors, as the issue measured node_exporter.
-func startExporter(b *testing.B, name, bin, conf string, collectors []string) *exporter {
-	b.Helper()
-	addr := testenv.FreeAddr(b)
-	args := []string{"--web.config.file=" + filepath.Join(conf, "web-config.yml"), "--web.listen-address=" + addr}
-	if collectors != nil {
-		args = append(args, "--collector.disable-defaults")
-		for _, c := range collectors {
-			args = append(args, "--collector."+c)
-		}
-	}
-	p := testenv.Start(b, bin, args...)
-	testenv.WaitListening(b, addr, p)
-	caPEM, err := os.ReadFile(filepath.Join(conf, "ca.crt"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
-	pass, err := os.ReadFile(filepath.Join(conf, "password"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &exporter{name: name, addr: addr, proc: p, pool: pool, pass: strings.TrimSpace(string(pass)), client: newClient(pool)}
-}
-
-func newClient(pool *x509.CertPool) *http.Client {
-	return &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}, MaxIdleConnsPerHost: 1},
-	}
-}
-
-func (e *exporter) scrape(c *http.Client, pass string) (int, error) {
-	req, err := http.NewRequest(http.MethodGet, "https://"+e.addr+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	req.SetBasicAuth("prometheus", pass)
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, err
-}
 
 // median latency of n legitimate scrapes.
 func (e *exporter) latency(b *testing.B, n int) time.Duration {
@@ -102,20 +34,6 @@ func (e *exporter) latency(b *testing.B, n int) time.Duration {
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return ds[len(ds)/2]
-}
-
-// cpuSeconds reads the process's user+system CPU time from /proc.
-func cpuSeconds(b *testing.B, pid int) float64 {
-	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ
 }
 
 type result struct {
@@ -172,25 +90,15 @@ func underAttack(b *testing.B, e *exporter) result {
 // connections guess passwords with its latency at rest, for Warden and
 // node_exporter v1.12.1 with the same web config, in the same run.
 func BenchmarkBruteForce(b *testing.B) {
-	conf := filepath.Join(b.TempDir(), "conf")
-	if code, _, stderr := testenv.Run(b, "", testenv.Bin("wardentool"), "init", "--dir", conf, "--host", "localhost"); code != 0 {
-		b.Fatal(stderr)
-	}
-	web, err := os.ReadFile(filepath.Join(conf, "web-config.yml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	web = []byte(strings.Replace(string(web), "client_auth_type: RequireAndVerifyClientCert", "client_auth_type: NoClientCert", 1))
-	web = []byte(strings.Replace(string(web), "  client_ca_file: ca.crt\n", "", 1))
-	if err := os.WriteFile(filepath.Join(conf, "web-config.yml"), web, 0o640); err != nil {
-		b.Fatal(err)
-	}
+	// Without mTLS, so that guesses reach the password check.
+	conf := initConf(b, false)
 	ref := testenv.NodeExporter(b)
 
 	for _, set := range []struct {
 		name       string
 		collectors []string
 	}{
+		// Three collectors, as the issue measured node_exporter.
 		{"three-collectors", []string{"loadavg", "meminfo", "stat"}},
 		{"default-collectors", nil},
 	} {
