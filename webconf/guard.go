@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,10 @@ type guard struct {
 	cacheKey []byte
 	mu       sync.Mutex
 	verified map[[sha256.Size]byte]struct{}
+	// checking holds the bcrypt checks in flight, so that clients sending
+	// the same credentials at once (Prometheus replicas after a restart)
+	// wait for one check instead of each spending a limiter token.
+	checking map[[sha256.Size]byte]*check
 	sources  map[string]*sourceLimiter
 	global   *rate.Limiter
 	limits   FailedAuth
@@ -83,6 +88,13 @@ type guard struct {
 	reloadOK  prometheus.Gauge
 	reloadAt  prometheus.Gauge
 	expiry    *prometheus.Desc
+}
+
+// check is one bcrypt comparison that others may wait for.
+type check struct {
+	done   chan struct{}
+	reason string
+	status int
 }
 
 type sourceLimiter struct {
@@ -111,6 +123,7 @@ func newGuard(next http.Handler, logger *slog.Logger, s *state) *guard {
 		logger:     logger,
 		cacheKey:   key,
 		verified:   map[[sha256.Size]byte]struct{}{},
+		checking:   map[[sha256.Size]byte]*check{},
 		sources:    map[string]*sourceLimiter{},
 		auditLimit: rate.NewLimiter(auditPerSecond, auditBurst),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -183,7 +196,8 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if leaf.Subject.CommonName != "" {
 			names = append(names, leaf.Subject.CommonName)
 		}
-		for _, n := range names {
+		slices.Sort(names)
+		for _, n := range slices.Compact(names) {
 			ids = append(ids, "cert:"+n)
 		}
 		g.succeeded.WithLabelValues("cert").Inc()
@@ -254,32 +268,44 @@ func (g *guard) checkPassword(s *state, r *http.Request, user, pass string) (str
 	mac.Sum(key[:0])
 
 	g.mu.Lock()
-	_, cached := g.verified[key]
-	allowed := cached || g.allowAttempt(sourceOf(r))
-	g.mu.Unlock()
-	if cached {
+	if _, cached := g.verified[key]; cached {
+		g.mu.Unlock()
 		return "", 0
 	}
-	if !allowed {
+	if c, ok := g.checking[key]; ok {
+		g.mu.Unlock()
+		<-c.done
+		return c.reason, c.status
+	}
+	if !g.allowAttempt(sourceOf(r)) {
+		g.mu.Unlock()
 		return "rate_limited", http.StatusTooManyRequests
 	}
+	c := &check{done: make(chan struct{})}
+	g.checking[key] = c
+	g.mu.Unlock()
+
 	if !known {
 		hash = s.decoy
 	}
 	err := bcrypt.CompareHashAndPassword(hash, []byte(pass))
 	switch {
 	case !known:
-		return "unknown_user", http.StatusUnauthorized
+		c.reason, c.status = "unknown_user", http.StatusUnauthorized
 	case err != nil:
-		return "wrong_password", http.StatusUnauthorized
+		c.reason, c.status = "wrong_password", http.StatusUnauthorized
 	}
 	g.mu.Lock()
-	if len(g.verified) >= maxVerified {
-		clear(g.verified)
+	delete(g.checking, key)
+	if c.reason == "" {
+		if len(g.verified) >= maxVerified {
+			clear(g.verified)
+		}
+		g.verified[key] = struct{}{}
 	}
-	g.verified[key] = struct{}{}
 	g.mu.Unlock()
-	return "", 0
+	close(c.done)
+	return c.reason, c.status
 }
 
 // allowAttempt takes a token from the source's and the global limiter.

@@ -495,3 +495,20 @@ func TestAuditLinesAreBounded(t *testing.T) {
 		t.Error("no audit line reports the suppressed refusals")
 	}
 }
+
+// Clients sending the same right credentials at once, as Prometheus
+// replicas do after a restart, wait for one bcrypt check: none is refused.
+func TestConcurrentSameCredentialsAreCheckedOnce(t *testing.T) {
+	s := newSecured(t, rulesYAML+"failed_auth: {per_source_per_minute: 1, global_per_second: 1}\n", "")
+	var wg sync.WaitGroup
+	statuses := make([]int, 8)
+	for i := range statuses {
+		wg.Go(func() { statuses[i], _ = s.do("/metrics", "basic prometheus "+promPass, false) })
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusOK {
+			t.Errorf("client %d: status %d", i, st)
+		}
+	}
+}

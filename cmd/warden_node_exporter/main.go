@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,8 +36,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var cfg collector.Config
 	cfg.AddFlags(p.App)
 	enabled := collector.EnabledFlags(p.App)
+	// node_exporter's flag and default: one CPU keeps the exporter's
+	// footprint on the node small.
+	maxProcs := p.App.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS)").Envar("GOMAXPROCS").Default("1").Int()
 
 	return p.Run(args, func(env webconf.Env) (webconf.ScrapeFunc, error) {
+		if *maxProcs > 0 {
+			runtime.GOMAXPROCS(*maxProcs)
+		}
+		env.Logger.Debug("Go MAXPROCS", "procs", runtime.GOMAXPROCS(0))
 		cfg.Logger = env.Logger
 		node, err := collector.New(cfg, enabled())
 		if err != nil {
