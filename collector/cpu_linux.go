@@ -7,12 +7,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -333,9 +331,9 @@ func (c *cpuCollector) updateOnline(ch chan<- prometheus.Metric, cpus []sysfs.CP
 
 // cpuReadUint reads a sysfs file holding one unsigned decimal number.
 func cpuReadUint(path string) (uint64, error) {
-	data, err := os.ReadFile(path)
+	data, err := readSysfsValue(path)
 	if err != nil {
 		return 0, err
 	}
-	return strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	return strconv.ParseUint(data, 10, 64)
 }

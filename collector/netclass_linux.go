@@ -7,10 +7,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/procfs/sysfs"
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -19,21 +23,44 @@ func init() {
 
 // netclassCollector reports the attributes of each network interface in
 // /sys/class/net, as node_exporter does without --collector.netclass.netlink.
+//
+// It lists the interfaces with procfs but reads their attributes itself:
+// procfs's NetClassByIface reads every file of the interface's directory
+// (some thirty, of which twenty-two are reported) through os.Open,
+// which costs up to eight system calls a file, and was most of the CPU of a
+// scrape. The values are those procfs gives: see readIface.
 type netclassCollector struct {
 	fs                 sysfs.FS
+	netPath            string // <sysfs>/class/net
 	ignored            *regexp.Regexp
 	ignoreInvalidSpeed bool
 	logger             *slog.Logger
 
 	up, info, speed typedDesc
 	properties      []netclassProperty
+	flags           int // index of the flags attribute in properties
 }
 
 // netclassProperty is a numeric attribute of /sys/class/net/<iface> under
-// node_exporter's name. value is nil where the kernel does not expose it.
+// node_exporter's name.
 type netclassProperty struct {
-	desc  typedDesc
-	value func(*sysfs.NetClassIface) *int64
+	desc typedDesc
+	attr string // file name in /sys/class/net/<iface>
+}
+
+// netclassValue is a numeric attribute as read; ok is false where the
+// kernel does not expose it.
+type netclassValue struct {
+	v  int64
+	ok bool
+}
+
+// netclassIface is what is reported of one interface.
+type netclassIface struct {
+	name                                           string
+	address, broadcast, duplex, operState, ifAlias string
+	speed                                          netclassValue
+	values                                         []netclassValue // as c.properties
 }
 
 func newNetClassCollector(cfg Config) (Collector, error) {
@@ -52,12 +79,13 @@ func newNetClassCollector(cfg Config) (Collector, error) {
 			[]string{"device"}, nil,
 		), valueType}
 	}
-	property := func(name string, valueType prometheus.ValueType, value func(*sysfs.NetClassIface) *int64) netclassProperty {
-		return netclassProperty{desc(name, valueType), value}
+	property := func(name string, valueType prometheus.ValueType, attr string) netclassProperty {
+		return netclassProperty{desc(name, valueType), attr}
 	}
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
-	return &netclassCollector{
+	c := &netclassCollector{
 		fs:                 sysFS,
+		netPath:            filepath.Join(cfg.SysPath, "class/net"),
 		ignored:            ignored,
 		ignoreInvalidSpeed: cfg.NetClass.IgnoreInvalidSpeed,
 		logger:             cfg.Logger,
@@ -73,24 +101,26 @@ func newNetClassCollector(cfg Config) (Collector, error) {
 		), gauge},
 		speed: desc("speed_bytes", gauge),
 		properties: []netclassProperty{
-			property("address_assign_type", gauge, func(i *sysfs.NetClassIface) *int64 { return i.AddrAssignType }),
-			property("carrier", gauge, func(i *sysfs.NetClassIface) *int64 { return i.Carrier }),
-			property("carrier_changes_total", counter, func(i *sysfs.NetClassIface) *int64 { return i.CarrierChanges }),
-			property("carrier_up_changes_total", counter, func(i *sysfs.NetClassIface) *int64 { return i.CarrierUpCount }),
-			property("carrier_down_changes_total", counter, func(i *sysfs.NetClassIface) *int64 { return i.CarrierDownCount }),
-			property("device_id", gauge, func(i *sysfs.NetClassIface) *int64 { return i.DevID }),
-			property("dormant", gauge, func(i *sysfs.NetClassIface) *int64 { return i.Dormant }),
-			property("flags", gauge, func(i *sysfs.NetClassIface) *int64 { return i.Flags }),
-			property("iface_id", gauge, func(i *sysfs.NetClassIface) *int64 { return i.IfIndex }),
-			property("iface_link", gauge, func(i *sysfs.NetClassIface) *int64 { return i.IfLink }),
-			property("iface_link_mode", gauge, func(i *sysfs.NetClassIface) *int64 { return i.LinkMode }),
-			property("mtu_bytes", gauge, func(i *sysfs.NetClassIface) *int64 { return i.MTU }),
-			property("name_assign_type", gauge, func(i *sysfs.NetClassIface) *int64 { return i.NameAssignType }),
-			property("net_dev_group", gauge, func(i *sysfs.NetClassIface) *int64 { return i.NetDevGroup }),
-			property("transmit_queue_length", gauge, func(i *sysfs.NetClassIface) *int64 { return i.TxQueueLen }),
-			property("protocol_type", gauge, func(i *sysfs.NetClassIface) *int64 { return i.Type }),
+			property("address_assign_type", gauge, "addr_assign_type"),
+			property("carrier", gauge, "carrier"),
+			property("carrier_changes_total", counter, "carrier_changes"),
+			property("carrier_up_changes_total", counter, "carrier_up_count"),
+			property("carrier_down_changes_total", counter, "carrier_down_count"),
+			property("device_id", gauge, "dev_id"),
+			property("dormant", gauge, "dormant"),
+			property("flags", gauge, "flags"),
+			property("iface_id", gauge, "ifindex"),
+			property("iface_link", gauge, "iflink"),
+			property("iface_link_mode", gauge, "link_mode"),
+			property("mtu_bytes", gauge, "mtu"),
+			property("name_assign_type", gauge, "name_assign_type"),
+			property("net_dev_group", gauge, "netdev_group"),
+			property("transmit_queue_length", gauge, "tx_queue_len"),
+			property("protocol_type", gauge, "type"),
 		},
-	}, nil
+	}
+	c.flags = slices.IndexFunc(c.properties, func(p netclassProperty) bool { return p.attr == "flags" })
+	return c, nil
 }
 
 // Update reports ErrNoData, as node_exporter does, when /sys/class/net or an
@@ -105,11 +135,12 @@ func (c *netclassCollector) Update(_ context.Context, ch chan<- prometheus.Metri
 	if err != nil {
 		return fmt.Errorf("read class/net: %w", err)
 	}
+	iface := netclassIface{values: make([]netclassValue, len(c.properties))}
 	for _, device := range devices {
 		if c.ignored.MatchString(device) {
 			continue
 		}
-		iface, err := c.fs.NetClassByIface(device)
+		err := c.readIface(device, &iface)
 		if errors.Is(err, fs.ErrNotExist) {
 			// node_exporter gives up the whole scrape with ErrNoData
 			// here; an interface removed since the listing is skipped.
@@ -123,28 +154,120 @@ func (c *netclassCollector) Update(_ context.Context, ch chan<- prometheus.Metri
 		if err != nil {
 			return fmt.Errorf("read class/net/%s: %w", device, err)
 		}
-		c.send(ch, iface)
+		c.send(ch, &iface)
 	}
 	return nil
 }
 
-func (c *netclassCollector) send(ch chan<- prometheus.Metric, iface *sysfs.NetClassIface) {
+// readIface reads the attributes of /sys/class/net/<device> into iface as
+// procfs's NetClassByIface would: an error opening the directory is the
+// error of the whole interface; an attribute that is missing, not a
+// regular file, or that the kernel refuses to give (unreadable, EINVAL for
+// the speed of a link that is down, EOPNOTSUPP, ENODATA) is left out; any
+// other error fails the interface. A value is what a single read of up to
+// 128 bytes gives, trimmed; a numeric one is parsed with its base prefix
+// (flags are hexadecimal), and one that does not parse counts as 0.
+// Unlike procfs, it reads only the attributes reported, so that one which
+// is not reported can no longer fail the scrape.
+func (c *netclassCollector) readIface(device string, iface *netclassIface) error {
+	dir := filepath.Join(c.netPath, device)
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	dirfd, err := unix.Open(dir, flags, 0)
+	for err == unix.EINTR {
+		dirfd, err = unix.Open(dir, flags, 0)
+	}
+	if err != nil {
+		return &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer func() { _ = unix.Close(dirfd) }() // read-only: nothing to lose
+
+	iface.name = device
+	var buf [sysfsValueSize]byte
+	for _, a := range [...]struct {
+		attr string
+		dst  *string
+	}{
+		{"address", &iface.address},
+		{"broadcast", &iface.broadcast},
+		{"duplex", &iface.duplex},
+		{"operstate", &iface.operState},
+		{"ifalias", &iface.ifAlias},
+	} {
+		b, _, err := netclassRead(dirfd, a.attr, buf[:])
+		if err != nil {
+			return err
+		}
+		*a.dst = string(b)
+	}
+	if err := netclassReadInt(dirfd, "speed", buf[:], &iface.speed); err != nil {
+		return err
+	}
+	for i, p := range c.properties {
+		if err := netclassReadInt(dirfd, p.attr, buf[:], &iface.values[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// netclassRead reads one attribute of the interface directory open as
+// dirfd. ok is false, without an error, where procfs leaves the attribute
+// out.
+func netclassRead(dirfd int, attr string, buf []byte) (value []byte, ok bool, err error) {
+	value, err = readSysfsAt(dirfd, attr, buf, unix.O_NOFOLLOW)
+	switch {
+	case err == nil:
+		return value, true, nil
+	case netclassAttrUnavailable(err):
+		return nil, false, nil
+	default:
+		return nil, false, err
+	}
+}
+
+// netclassReadInt reads a numeric attribute into v. As procfs's
+// ValueParser.PInt64 does, it parses the value with its base prefix (flags
+// are hexadecimal) and takes one that does not parse as 0.
+func netclassReadInt(dirfd int, attr string, buf []byte, v *netclassValue) error {
+	b, ok, err := netclassRead(dirfd, attr, buf)
+	*v = netclassValue{ok: ok}
+	if ok {
+		v.v, _ = strconv.ParseInt(string(b), 0, 64)
+	}
+	return err
+}
+
+// netclassAttrUnavailable reports whether err, from reading an attribute,
+// is one that procfs's NetClassByIface ignores: some kernels and drivers do
+// not have an attribute or refuse to read it, such as the speed or duplex
+// of a link that is down (EINVAL), and the attribute is then left out.
+func netclassAttrUnavailable(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) ||
+		errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODATA) ||
+		sysfsNotRegular(err)
+}
+
+func (c *netclassCollector) send(ch chan<- prometheus.Metric, iface *netclassIface) {
 	up := 0.0
-	if iface.OperState == "up" {
+	if iface.operState == "up" {
 		up = 1
 	}
-	ch <- c.up.mustNewConstMetric(up, iface.Name)
-	ch <- c.info.mustNewConstMetric(1, iface.Name, iface.Address, iface.Broadcast, iface.Duplex,
-		iface.OperState, netclassAdminState(iface.Flags), iface.IfAlias)
-	for _, p := range c.properties {
-		if v := p.value(iface); v != nil {
-			ch <- p.desc.mustNewConstMetric(float64(*v), iface.Name)
+	var flags *int64
+	if f := iface.values[c.flags]; f.ok {
+		flags = &f.v
+	}
+	ch <- c.up.mustNewConstMetric(up, iface.name)
+	ch <- c.info.mustNewConstMetric(1, iface.name, iface.address, iface.broadcast, iface.duplex,
+		iface.operState, netclassAdminState(flags), iface.ifAlias)
+	for i, p := range c.properties {
+		if v := iface.values[i]; v.ok {
+			ch <- p.desc.mustNewConstMetric(float64(v.v), iface.name)
 		}
 	}
 	// Drivers that cannot tell the speed report -1, which node_exporter
 	// passes on as -125000 bytes unless told to ignore it.
-	if s := iface.Speed; s != nil && (*s >= 0 || !c.ignoreInvalidSpeed) {
-		ch <- c.speed.mustNewConstMetric(float64(*s*1000*1000/8), iface.Name)
+	if s := iface.speed; s.ok && (s.v >= 0 || !c.ignoreInvalidSpeed) {
+		ch <- c.speed.mustNewConstMetric(float64(s.v*1000*1000/8), iface.name)
 	}
 }
 

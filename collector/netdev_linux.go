@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -191,7 +190,7 @@ func (c *netdevCollector) readNohandler(device string) (value uint64, ok bool, e
 		return 0, false, nil
 	}
 	path := filepath.Join(c.sysPath, "class/net", device, "statistics/rx_nohandler")
-	data, err := os.ReadFile(path)
+	data, err := readSysfsValue(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		c.logger.Debug("no rx_nohandler counter", "device", device)
 		return 0, false, nil
@@ -199,7 +198,7 @@ func (c *netdevCollector) readNohandler(device string) (value uint64, ok bool, e
 	if err != nil {
 		return 0, false, err // names the path
 	}
-	value, err = strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	value, err = strconv.ParseUint(data, 10, 64)
 	if err != nil {
 		return 0, false, fmt.Errorf("parse %s: %w", path, err)
 	}

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -29,7 +29,21 @@ func init() {
 type netstatCollector struct {
 	netstatPath, snmpPath, snmp6Path string
 	fields                           *regexp.Regexp
+
+	// descs caches, for each protocol and field seen, the descriptor of
+	// its metric, or nil where the fields regexp does not select it: the
+	// kernel prints the same few hundred fields every time, and matching
+	// and building them on each scrape was most of this collector's work.
+	mu     sync.Mutex
+	descs  map[string]map[string]*prometheus.Desc
+	cached int // fields in descs
+	// maxCached is netstatMaxCached; tests lower it.
+	maxCached int
 }
+
+// netstatMaxCached bounds the cache of descriptors, which only a procfs
+// tree whose field names keep changing could fill: it is then emptied.
+const netstatMaxCached = 10_000
 
 func newNetstatCollector(cfg Config) (Collector, error) {
 	fields, err := regexp.Compile(cfg.NetStat.Fields)
@@ -41,6 +55,8 @@ func newNetstatCollector(cfg Config) (Collector, error) {
 		snmpPath:    cfg.procFilePath("net/snmp"),
 		snmp6Path:   cfg.procFilePath("net/snmp6"),
 		fields:      fields,
+		descs:       map[string]map[string]*prometheus.Desc{},
+		maxCached:   netstatMaxCached,
 	}, nil
 }
 
@@ -49,9 +65,11 @@ type netstatProtocols map[string]map[string]float64
 
 func (c *netstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric) error {
 	protocols := netstatProtocols{}
+	// One buffer for the three files, each parsed before the next is
+	// read: they are some 4 KiB each.
+	buf := make([]byte, 0, 8<<10)
 	for _, path := range []string{c.netstatPath, c.snmpPath} {
-		// The error of ReadFile names the path already.
-		data, err := os.ReadFile(path)
+		data, err := readProcFile(path, buf) // its error names the path
 		if err != nil {
 			return err
 		}
@@ -60,9 +78,10 @@ func (c *netstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric
 			return fmt.Errorf("parse %s: %w", path, err)
 		}
 		maps.Copy(protocols, table)
+		buf = data // the parsers copy what they keep
 	}
 	// Without IPv6 the kernel has no snmp6, which is not an error.
-	data, err := os.ReadFile(c.snmp6Path)
+	data, err := readProcFile(c.snmp6Path, buf)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -75,30 +94,60 @@ func (c *netstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric
 		maps.Copy(protocols, table)
 	}
 
+	type sample struct {
+		desc  *prometheus.Desc
+		value float64
+	}
+	samples := make([]sample, 0, 64)
+	c.mu.Lock()
 	for protocol, fields := range protocols {
 		for field, value := range fields {
-			key := protocol + "_" + field
-			if !c.fields.MatchString(key) {
-				continue
+			if desc := c.desc(protocol, field); desc != nil {
+				samples = append(samples, sample{desc, value})
 			}
-			// node_exporter exposes these untyped, with the kernel's names
-			// run together in the help text.
-			desc := prometheus.NewDesc(
-				prometheus.BuildFQName(Namespace, "netstat", key),
-				fmt.Sprintf("Statistic %s.", protocol+field),
-				nil, nil,
-			)
-			// NewConstMetric rather than Must: a name that is not a valid
-			// metric name (not UTF-8, from a damaged --path.procfs tree)
-			// must fail the scrape, not panic.
-			m, err := prometheus.NewConstMetric(desc, prometheus.UntypedValue, value)
-			if err != nil {
-				return fmt.Errorf("netstat %s: %w", key, err)
-			}
-			ch <- m
 		}
 	}
+	c.mu.Unlock()
+
+	for _, s := range samples {
+		// NewConstMetric rather than Must: a name that is not a valid
+		// metric name (not UTF-8, from a damaged --path.procfs tree)
+		// must fail the scrape, not panic.
+		m, err := prometheus.NewConstMetric(s.desc, prometheus.UntypedValue, s.value)
+		if err != nil {
+			return fmt.Errorf("netstat: %w", err)
+		}
+		ch <- m
+	}
 	return nil
+}
+
+// desc returns the descriptor of protocol's field, or nil if the fields
+// regexp does not select it. c.mu must be held.
+func (c *netstatCollector) desc(protocol, field string) *prometheus.Desc {
+	if desc, ok := c.descs[protocol][field]; ok {
+		return desc
+	}
+	var desc *prometheus.Desc
+	if key := protocol + "_" + field; c.fields.MatchString(key) {
+		// node_exporter exposes these untyped, with the kernel's names
+		// run together in the help text.
+		desc = prometheus.NewDesc(
+			prometheus.BuildFQName(Namespace, "netstat", key),
+			fmt.Sprintf("Statistic %s.", protocol+field),
+			nil, nil,
+		)
+	}
+	if c.cached >= c.maxCached {
+		clear(c.descs)
+		c.cached = 0
+	}
+	if c.descs[protocol] == nil {
+		c.descs[protocol] = map[string]*prometheus.Desc{}
+	}
+	c.descs[protocol][field] = desc
+	c.cached++
+	return desc
 }
 
 // parseNetstatTable reads the format of /proc/net/netstat and /proc/net/snmp:

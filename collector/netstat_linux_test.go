@@ -3,6 +3,7 @@ package collector
 import (
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -100,4 +101,46 @@ func TestNetstatMalformed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The descriptors are built once per field and reused: later scrapes, a
+// full cache that is emptied, and concurrent scrapes all give the same.
+func TestNetstatDescCache(t *testing.T) {
+	c := build(t, "netstat", fixtureConfig()).(*netstatCollector)
+	compareGolden(t, c, "testdata/netstat.prom")
+	fields := netstatCached(c)
+	if fields < 100 {
+		t.Fatalf("%d fields cached after a scrape of the fixture", fields)
+	}
+	compareGolden(t, c, "testdata/netstat.prom")
+	if n := netstatCached(c); n != fields {
+		t.Errorf("%d fields cached after a second scrape, %d after the first", n, fields)
+	}
+
+	small := build(t, "netstat", fixtureConfig()).(*netstatCollector)
+	small.maxCached = 10
+	compareGolden(t, small, "testdata/netstat.prom")
+	if n := netstatCached(small); n > 10 {
+		t.Errorf("%d fields cached, at most 10 wanted", n)
+	}
+
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			metrics, err := drainCollector(c)
+			if err != nil || len(metrics) == 0 {
+				t.Errorf("concurrent Update: %d metrics, %v", len(metrics), err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// netstatCached counts the fields in c's cache.
+func netstatCached(c *netstatCollector) int {
+	n := 0
+	for _, fields := range c.descs {
+		n += len(fields)
+	}
+	return n
 }
