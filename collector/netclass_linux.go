@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/procfs/sysfs"
@@ -140,6 +142,11 @@ func (c *netclassCollector) Update(_ context.Context, ch chan<- prometheus.Metri
 		if c.ignored.MatchString(device) {
 			continue
 		}
+		if !utf8.ValidString(device) {
+			// A label value must be UTF-8; node_exporter panics here.
+			c.logger.Warn("network interface name is not valid UTF-8, skipped", "device", strconv.Quote(device))
+			continue
+		}
 		err := c.readIface(device, &iface)
 		if errors.Is(err, fs.ErrNotExist) {
 			// node_exporter gives up the whole scrape with ErrNoData
@@ -257,8 +264,10 @@ func (c *netclassCollector) send(ch chan<- prometheus.Metric, iface *netclassIfa
 		flags = &f.v
 	}
 	ch <- c.up.mustNewConstMetric(up, iface.name)
+	// An alias cut at 128 bytes may end inside a character: a label value
+	// must be UTF-8, where node_exporter panics.
 	ch <- c.info.mustNewConstMetric(1, iface.name, iface.address, iface.broadcast, iface.duplex,
-		iface.operState, netclassAdminState(flags), iface.ifAlias)
+		iface.operState, netclassAdminState(flags), strings.ToValidUTF8(iface.ifAlias, "\uFFFD"))
 	for i, p := range c.properties {
 		if v := iface.values[i]; v.ok {
 			ch <- p.desc.mustNewConstMetric(float64(v.v), iface.name)

@@ -200,3 +200,28 @@ func compareNetclassIface(t *testing.T, c *netclassCollector, want *sysfs.NetCla
 	}
 	check("speed", want.Speed, got.speed)
 }
+
+// Names and aliases that are not UTF-8 must not panic the scrape.
+func TestNetClassInvalidUTF8(t *testing.T) {
+	cfg := fixtureConfig()
+	cfg.SysPath = t.TempDir()
+	alias := strings.Repeat("é", 63) + "\xc3" // cut inside a character
+	writeFixtureFiles(t, cfg.SysPath, map[string]string{
+		"class/net/ok0/ifalias":      alias + "\n",
+		"class/net/ok0/operstate":    "up\n",
+		"class/net/bad\xff0/mtu":     "1500\n",
+		"class/net/bad\xff0/ifindex": "3\n",
+	})
+	ms, err := drainCollector(build(t, "netclass", cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if strings.Contains(m.Desc().String(), "bad") {
+			t.Errorf("invalid device name reported: %v", m.Desc())
+		}
+	}
+	if len(ms) == 0 {
+		t.Error("the valid device was not reported")
+	}
+}
