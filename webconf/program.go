@@ -57,7 +57,6 @@ type Program struct {
 	maxRequests            *int
 	alertConfigFile        *string
 	logConfig              *promslog.Config
-	exitCode               int
 }
 
 // Env is what an exporter's setup gets once the flags are parsed.
@@ -85,11 +84,10 @@ func NewProgram(opts ProgramOptions) *Program {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	p := &Program{opts: opts, exitCode: -1}
+	p := &Program{opts: opts}
 	app := kingpin.New(opts.Name, opts.Help)
 	app.ErrorWriter(opts.Stderr)
 	app.UsageWriter(opts.Stdout)
-	app.Terminate(func(code int) { p.exitCode = code })
 	app.Version(version.Print(opts.Name))
 	app.HelpFlag.Short('h')
 	p.App = app
@@ -120,9 +118,9 @@ func (p *Program) Run(args []string, setup func(Env) (ScrapeFunc, error)) int {
 
 // RunContext is Run until ctx ends instead of a signal.
 func (p *Program) RunContext(ctx context.Context, args []string, setup func(Env) (ScrapeFunc, error)) int {
-	_, err := p.App.Parse(args)
-	if p.exitCode >= 0 {
-		return p.exitCode
+	_, exitCode, err := Parse(p.App, args)
+	if exitCode >= 0 {
+		return exitCode
 	}
 	if err != nil {
 		fmt.Fprintf(p.opts.Stderr, "%s: error: %v\n", p.opts.Name, err)

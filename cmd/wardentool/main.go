@@ -30,8 +30,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := kingpin.New(name, "Set up and check Warden's secure configuration.")
 	app.ErrorWriter(stderr)
 	app.UsageWriter(stdout)
-	exitCode := -1 // set when --help or --version asks to exit
-	app.Terminate(func(code int) { exitCode = code })
 	app.Version(version.Print(name))
 	app.HelpFlag.Short('h')
 
@@ -56,7 +54,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	checkWebCmd := checkCmd.Command("web-config", "Check web config files as warden_node_exporter does before it listens. Exit 0 when all are good, 1 otherwise with one line per problem.")
 	checkWebFiles := checkWebCmd.Arg("file", "Web config file.").Required().ExistingFiles()
 
-	cmd, err := app.Parse(args)
+	cmd, exitCode, err := webconf.Parse(app, args)
 	if exitCode >= 0 {
 		return exitCode
 	}

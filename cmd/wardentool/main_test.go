@@ -269,3 +269,13 @@ func TestAlertDryRunAndInvalidInput(t *testing.T) {
 		})
 	}
 }
+
+// --help-man and completion scripts print only what was asked for.
+func TestGeneratedDocsAreClean(t *testing.T) {
+	for _, flag := range []string{"--help-man", "--completion-script-bash", "--completion-script-zsh"} {
+		code, stdout, stderr := runTool(t, "", flag)
+		if code != 0 || strings.Contains(stdout, "usage: ") || stderr != "" {
+			t.Errorf("%s: exit %d, usage in stdout %v, stderr %q", flag, code, strings.Contains(stdout, "usage: "), stderr)
+		}
+	}
+}
