@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +106,32 @@ func writeFixtureFiles(t *testing.T, dir string, files map[string]string) {
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// sysTree names a sysfs tree made of empty directories.
+type sysTree struct {
+	name string
+	dirs []string
+}
+
+// requireNoData checks that the collector, on each sysfs tree, returns
+// ErrNoData and sends nothing.
+func requireNoData(t *testing.T, collector string, trees []sysTree) {
+	t.Helper()
+	for _, tc := range trees {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := fixtureConfig()
+			cfg.SysPath = t.TempDir()
+			for _, dir := range tc.dirs {
+				if err := os.MkdirAll(filepath.Join(cfg.SysPath, dir), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			metrics, err := drainCollector(build(t, collector, cfg))
+			if !errors.Is(err, ErrNoData) || len(metrics) != 0 {
+				t.Fatalf("Update = %v with %d metrics, want ErrNoData and none", err, len(metrics))
+			}
+		})
 	}
 }

@@ -226,27 +226,10 @@ node_hwmon_temp_celsius{chip="platform_dell_smm_hwmon_hwmon2",sensor="temp1"} 40
 }
 
 func TestHwmonNoData(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dirs []string
-	}{
+	requireNoData(t, "hwmon", []sysTree{
 		{"no hwmon class", nil},
 		{"no chip", []string{"class/hwmon"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := fixtureConfig()
-			cfg.SysPath = t.TempDir()
-			for _, dir := range tc.dirs {
-				if err := os.MkdirAll(filepath.Join(cfg.SysPath, dir), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			metrics, err := drainCollector(build(t, "hwmon", cfg))
-			if !errors.Is(err, ErrNoData) || len(metrics) != 0 {
-				t.Fatalf("Update = %v with %d metrics, want ErrNoData and none", err, len(metrics))
-			}
-		})
-	}
+	})
 }
 
 // Values that are not numbers are left out, not failures: drivers put text

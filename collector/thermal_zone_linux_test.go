@@ -2,8 +2,6 @@ package collector
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,27 +13,10 @@ func TestThermalZone(t *testing.T) {
 }
 
 func TestThermalZoneNoData(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dirs []string
-	}{
+	requireNoData(t, "thermal_zone", []sysTree{
 		{"no thermal class", nil},
 		{"no zone and no cooling device", []string{"class/thermal"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := fixtureConfig()
-			cfg.SysPath = t.TempDir()
-			for _, dir := range tc.dirs {
-				if err := os.MkdirAll(filepath.Join(cfg.SysPath, dir), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			metrics, err := drainCollector(build(t, "thermal_zone", cfg))
-			if !errors.Is(err, ErrNoData) || len(metrics) != 0 {
-				t.Fatalf("Update = %v with %d metrics, want ErrNoData and none", err, len(metrics))
-			}
-		})
-	}
+	})
 }
 
 // A zone whose temperature cannot be read is still sent, at 0, as

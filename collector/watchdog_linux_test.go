@@ -2,8 +2,6 @@ package collector
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -13,27 +11,10 @@ func TestWatchdog(t *testing.T) {
 }
 
 func TestWatchdogNoData(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dirs []string
-	}{
+	requireNoData(t, "watchdog", []sysTree{
 		{"no watchdog class", nil},
 		{"no watchdog", []string{"class/watchdog"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := fixtureConfig()
-			cfg.SysPath = t.TempDir()
-			for _, dir := range tc.dirs {
-				if err := os.MkdirAll(filepath.Join(cfg.SysPath, dir), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			metrics, err := drainCollector(build(t, "watchdog", cfg))
-			if !errors.Is(err, ErrNoData) || len(metrics) != 0 {
-				t.Fatalf("Update = %v with %d metrics, want ErrNoData and none", err, len(metrics))
-			}
-		})
-	}
+	})
 }
 
 func TestWatchdogMalformed(t *testing.T) {
