@@ -85,13 +85,13 @@ func loadState(webPath, authPath string) (*state, error) {
 			s.files = append(s.files, stamp(p))
 		}
 	}
-	if err := Validate(webPath); err != nil {
-		return nil, err
-	}
 	s.web = &web.Config{}
 	if webPath != "" {
 		c, err := Load(webPath)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkConfig(webPath, c); err != nil {
 			return nil, err
 		}
 		s.web = c

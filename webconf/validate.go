@@ -61,6 +61,11 @@ func Validate(path string) error {
 	if err != nil {
 		return err
 	}
+	return checkConfig(path, c)
+}
+
+// checkConfig validates c, loaded from path, as Validate describes.
+func checkConfig(path string, c *web.Config) error {
 	var problems []error
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, fmt.Errorf("web config %s: %s: %s", path, field, fmt.Sprintf(format, args...)))

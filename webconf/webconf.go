@@ -105,7 +105,8 @@ type Options struct {
 	ReloadInterval time.Duration
 }
 
-// Server is a set of listeners serving one handler through exporter-toolkit.
+// Server is a set of listeners serving one handler behind the security
+// layer, with TLS set up by exporter-toolkit from the web config.
 type Server struct {
 	opts      Options
 	listeners []net.Listener
