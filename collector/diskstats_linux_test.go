@@ -10,18 +10,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// udevFixture copies testdata/udev into a temporary udev database. The
+// udevFixture copies ../testdata/udev into a temporary udev database. The
 // fixtures are stored as bMAJOR_MINOR because a ':' is not allowed in a
 // file name inside a Go module; udev names them bMAJOR:MINOR.
 func udevFixture(t *testing.T) string {
 	t.Helper()
-	entries, err := os.ReadDir("testdata/udev")
+	entries, err := os.ReadDir("../testdata/udev")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join("testdata/udev", e.Name()))
+		data, err := os.ReadFile(filepath.Join("../testdata/udev", e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,21 +15,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fixtureStatfs answers statfs for the mounts in testdata/proc/1/mountinfo,
-// by the path under testdata/rootfs the collector asks for.
+// fixtureStatfs answers statfs for the mounts in ../testdata/proc/1/mountinfo,
+// by the path under ../testdata/rootfs the collector asks for.
 func fixtureStatfs(path string, buf *unix.Statfs_t) error {
 	stats := map[string]unix.Statfs_t{
-		"testdata/rootfs":                   {Bsize: 4096, Blocks: 60_817_408, Bfree: 31_457_280, Bavail: 28_348_416, Files: 15_204_352, Ffree: 14_112_034},
-		"testdata/rootfs/run":               {Bsize: 4096, Blocks: 407_449, Bfree: 405_017, Bavail: 405_017, Files: 2_037_246, Ffree: 2_036_071},
-		"testdata/rootfs/boot/efi":          {Bsize: 4096, Blocks: 261_628, Bfree: 260_218, Bavail: 260_218},
-		"testdata/rootfs/home":              {Bsize: 4096, Blocks: 122_045_184, Bfree: 73_400_320, Bavail: 73_400_320, Files: 244_195_328, Ffree: 243_100_672},
-		"testdata/rootfs/srv/data":          {Bsize: 4096, Blocks: 60_817_408, Bfree: 31_457_280, Bavail: 28_348_416, Files: 15_204_352, Ffree: 14_112_034},
-		"testdata/rootfs/media/backup disk": {Bsize: 4096, Blocks: 488_378_368, Bfree: 102_400_000, Bavail: 77_987_840, Files: 122_101_760, Ffree: 121_000_000},
-		"testdata/rootfs/mnt/archive":       {Bsize: 1024, Blocks: 1_000_000, Bfree: 10, Bavail: 0, Files: 65_536, Ffree: 65_000},
-		"testdata/rootfs/mnt/nfs":           {Bsize: 1_048_576, Blocks: 3_814_697, Bfree: 2_000_000, Bavail: 2_000_000, Files: 250_000_000, Ffree: 249_000_000},
-		"testdata/rootfs/run/user/1000":     {Bsize: 4096, Blocks: 407_448, Bfree: 407_400, Bavail: 407_400, Files: 407_448, Ffree: 407_380},
+		"../testdata/rootfs":                   {Bsize: 4096, Blocks: 60_817_408, Bfree: 31_457_280, Bavail: 28_348_416, Files: 15_204_352, Ffree: 14_112_034},
+		"../testdata/rootfs/run":               {Bsize: 4096, Blocks: 407_449, Bfree: 405_017, Bavail: 405_017, Files: 2_037_246, Ffree: 2_036_071},
+		"../testdata/rootfs/boot/efi":          {Bsize: 4096, Blocks: 261_628, Bfree: 260_218, Bavail: 260_218},
+		"../testdata/rootfs/home":              {Bsize: 4096, Blocks: 122_045_184, Bfree: 73_400_320, Bavail: 73_400_320, Files: 244_195_328, Ffree: 243_100_672},
+		"../testdata/rootfs/srv/data":          {Bsize: 4096, Blocks: 60_817_408, Bfree: 31_457_280, Bavail: 28_348_416, Files: 15_204_352, Ffree: 14_112_034},
+		"../testdata/rootfs/media/backup disk": {Bsize: 4096, Blocks: 488_378_368, Bfree: 102_400_000, Bavail: 77_987_840, Files: 122_101_760, Ffree: 121_000_000},
+		"../testdata/rootfs/mnt/archive":       {Bsize: 1024, Blocks: 1_000_000, Bfree: 10, Bavail: 0, Files: 65_536, Ffree: 65_000},
+		"../testdata/rootfs/mnt/nfs":           {Bsize: 1_048_576, Blocks: 3_814_697, Bfree: 2_000_000, Bavail: 2_000_000, Files: 250_000_000, Ffree: 249_000_000},
+		"../testdata/rootfs/run/user/1000":     {Bsize: 4096, Blocks: 407_448, Bfree: 407_400, Bavail: 407_400, Files: 407_448, Ffree: 407_380},
 	}
-	if path == "testdata/rootfs/mnt/remote" {
+	if path == "../testdata/rootfs/mnt/remote" {
 		return unix.EACCES
 	}
 	s, ok := stats[path]

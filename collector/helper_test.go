@@ -12,13 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// fixtureConfig reads the fixture tree in testdata instead of the host.
+// fixtureConfig reads the shared fixture tree in the top-level testdata/
+// (proc, sys, rootfs, udev) instead of the host.
 func fixtureConfig() Config {
 	cfg := DefaultConfig()
-	cfg.ProcPath = "testdata/proc"
-	cfg.SysPath = "testdata/sys"
-	cfg.RootfsPath = "testdata/rootfs"
-	cfg.UdevDataPath = "testdata/udev"
+	cfg.ProcPath = "../testdata/proc"
+	cfg.SysPath = "../testdata/sys"
+	cfg.RootfsPath = "../testdata/rootfs"
+	cfg.UdevDataPath = "../testdata/udev"
 	return cfg
 }
 

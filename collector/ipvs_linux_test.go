@@ -65,7 +65,7 @@ func TestIPVSNoData(t *testing.T) {
 }
 
 func TestIPVSErrors(t *testing.T) {
-	stats, err := os.ReadFile("testdata/proc/net/ip_vs_stats")
+	stats, err := os.ReadFile("../testdata/proc/net/ip_vs_stats")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func TestNetClassReadIfaceMatchesProcfs(t *testing.T) {
 	if err := os.Symlink("carrier_target", filepath.Join(odd, "class/net/odd0/carrier")); err != nil {
 		t.Fatal(err) // a symbolic link: skipped
 	}
-	trees := []struct{ name, sysPath string }{{"fixture", "testdata/sys"}, {"odd", odd}}
+	trees := []struct{ name, sysPath string }{{"fixture", "../testdata/sys"}, {"odd", odd}}
 	if _, err := os.Stat("/sys/class/net"); err == nil {
 		trees = append(trees, struct{ name, sysPath string }{"host", "/sys"})
 	}

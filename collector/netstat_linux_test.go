@@ -21,7 +21,7 @@ func netstatFixture(t *testing.T, names ...string) Config {
 	cfg.ProcPath = t.TempDir()
 	files := map[string]string{}
 	for _, name := range names {
-		b, err := os.ReadFile("testdata/proc/net/" + name)
+		b, err := os.ReadFile("../testdata/proc/net/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,7 +40,7 @@ func (a textfileAdapter) Collect(ch chan<- prometheus.Metric) {
 }
 
 func TestTextfile(t *testing.T) {
-	compareGolden(t, textfileFixture(t, "testdata/textfile/two_files"), "testdata/textfile.prom")
+	compareGolden(t, textfileFixture(t, "../testdata/textfile/two_files"), "testdata/textfile.prom")
 }
 
 func TestTextfileCases(t *testing.T) {
@@ -52,13 +52,13 @@ func TestTextfileCases(t *testing.T) {
 		{"no directory", nil, "testdata/textfile_none.prom"},
 		{"empty directory option", []string{""}, "testdata/textfile_none.prom"},
 		{"directory without prom files", []string{t.TempDir()}, "testdata/textfile_none.prom"},
-		{"missing directory", []string{"testdata/textfile/missing"}, "testdata/textfile_missing.prom"},
-		{"families without help merged", []string{"testdata/textfile/merge_no_help"}, "testdata/textfile_merge_no_help.prom"},
-		{"different help texts", []string{"testdata/textfile/different_help"}, "testdata/textfile_different_help.prom"},
-		{"duplicate series and type conflicts", []string{"testdata/textfile/conflicts"}, "testdata/textfile_conflicts.prom"},
-		{"unparsable files", []string{"testdata/textfile/bad_files"}, "testdata/textfile_bad_files.prom"},
-		{"glob", []string{"testdata/textfile/glob_*"}, "testdata/textfile_glob.prom"},
-		{"directory given twice", []string{"testdata/textfile/glob_*", "testdata/textfile/glob_a"}, "testdata/textfile_glob.prom"},
+		{"missing directory", []string{"../testdata/textfile/missing"}, "testdata/textfile_missing.prom"},
+		{"families without help merged", []string{"../testdata/textfile/merge_no_help"}, "testdata/textfile_merge_no_help.prom"},
+		{"different help texts", []string{"../testdata/textfile/different_help"}, "testdata/textfile_different_help.prom"},
+		{"duplicate series and type conflicts", []string{"../testdata/textfile/conflicts"}, "testdata/textfile_conflicts.prom"},
+		{"unparsable files", []string{"../testdata/textfile/bad_files"}, "testdata/textfile_bad_files.prom"},
+		{"glob", []string{"../testdata/textfile/glob_*"}, "testdata/textfile_glob.prom"},
+		{"directory given twice", []string{"../testdata/textfile/glob_*", "../testdata/textfile/glob_a"}, "testdata/textfile_glob.prom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,7 +14,7 @@ func TestUDPQueues(t *testing.T) {
 }
 
 func TestUDPQueuesMissingFiles(t *testing.T) {
-	udp, err := os.ReadFile("testdata/proc/net/udp")
+	udp, err := os.ReadFile("../testdata/proc/net/udp")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,9 @@ var update = flag.Bool("update", false, "rewrite testdata/node.golden.prom from 
 // collectors' fixture tree, normalized by normalizeGolden.
 const goldenFile = "testdata/node.golden.prom"
 
-// fixtureSource is the collectors' fixture tree, seen from this package.
-const fixtureSource = "../../collector/testdata"
+// fixtureSource is the shared node fixture tree (proc, sys, rootfs, udev,
+// textfile) in the top-level testdata/, seen from this package.
+const fixtureSource = "../../testdata"
 
 // fixturePlaceholder stands in the golden file for the temporary directory
 // that holds the copy of the fixture tree; only label values that carry a
