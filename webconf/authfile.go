@@ -121,6 +121,17 @@ func (c *AuthConfig) validate() error {
 	return nil
 }
 
+// refuseCollectorLimits returns an error naming the first rule with a
+// collectors: limit, for an exporter that cannot enforce one.
+func (c *AuthConfig) refuseCollectorLimits(path string) error {
+	for i, r := range c.Rules {
+		if r.Collectors != nil {
+			return fmt.Errorf("auth file %s: rules[%d]: collectors: this exporter has no named collectors, so a collector limit cannot be enforced; remove it or limit paths instead", path, i)
+		}
+	}
+	return nil
+}
+
 // LoadAuthFile reads and validates an auth file. An empty path gives the
 // defaults: no tokens, no public paths, no rules.
 func LoadAuthFile(path string) (*AuthConfig, error) {

@@ -2,41 +2,14 @@ package webconf
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/time/rate"
 )
-
-// Refusal reasons: the reason label of warden_http_requests_refused_total,
-// and the text the audit line gives for each.
-var refusalText = map[string]string{
-	"no_credentials":               "no credentials",
-	"unknown_user":                 "unknown user",
-	"wrong_password":               "wrong password",
-	"token_not_recognised":         "token not recognised",
-	"forbidden_path":               "forbidden path",
-	"rate_limited":                 "too many new credentials, not checked",
-	"tls_no_client_certificate":    "no client certificate",
-	"tls_unknown_authority":        "client certificate signed by unknown authority",
-	"tls_certificate_expired":      "client certificate expired or not yet valid",
-	"tls_san_not_allowed":          "client certificate has no allowed SAN",
-	"tls_bad_certificate":          "client certificate rejected",
-	"tls_plain_http":               "plain HTTP request to the TLS port",
-	"tls_handshake_failed":         "TLS handshake failed",
-	"tls_client_rejected_our_cert": "client rejected the server certificate",
-}
 
 // Identity is who a request authenticated as.
 type Identity struct {
@@ -56,117 +29,19 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 	return id, ok
 }
 
-// guard authenticates and authorizes every request before the handler,
-// logs and counts each refusal, and bounds what failed logins cost.
+// limitedDelay holds a rate-limited answer back, so that a guessing
+// client waits instead of spending the exporter's CPU on refusals.
+const limitedDelay = time.Second
+
+// guard lets a request through to next only when decide says so: it
+// gathers what the request presents, asks decide, and answers a refusal
+// with an audit line and a count.
 type guard struct {
-	next   http.Handler
-	logger *slog.Logger
-	state  atomic.Pointer[state]
-
-	// verified caches credentials that passed bcrypt, keyed by an HMAC
-	// with a per-process key, so that a scrape with known credentials
-	// costs no bcrypt and is never rate limited.
-	cacheKey []byte
-	mu       sync.Mutex
-	verified map[[sha256.Size]byte]struct{}
-	// checking holds the bcrypt checks in flight, so that clients sending
-	// the same credentials at once (Prometheus replicas after a restart)
-	// wait for one check instead of each spending a limiter token.
-	checking map[[sha256.Size]byte]*check
-	sources  map[string]*sourceLimiter
-	global   *rate.Limiter
-	limits   FailedAuth
-
-	// auditLimit bounds audit lines, so that a flood of refusals cannot
-	// turn logging into the attack; suppressed lines are counted and
-	// reported in the next line that is written.
-	auditLimit *rate.Limiter
-	suppressed atomic.Int64
-
-	refused   *prometheus.CounterVec
-	succeeded *prometheus.CounterVec
-	reloadOK  prometheus.Gauge
-	reloadAt  prometheus.Gauge
-	expiry    *prometheus.Desc
-}
-
-// check is one bcrypt comparison that others may wait for.
-type check struct {
-	done   chan struct{}
-	reason string
-	status int
-}
-
-type sourceLimiter struct {
-	limiter  *rate.Limiter
-	lastSeen time.Time
-}
-
-const (
-	maxVerified = 4096
-	maxSources  = 65536
-	// limitedDelay holds a rate-limited answer back, so that a guessing
-	// client waits instead of spending the exporter's CPU on refusals.
-	limitedDelay = time.Second
-	// auditPerSecond and auditBurst bound the audit lines written.
-	auditPerSecond = 20
-	auditBurst     = 100
-)
-
-func newGuard(next http.Handler, logger *slog.Logger, s *state) *guard {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // cannot happen on Linux
-	}
-	g := &guard{
-		next:       next,
-		logger:     logger,
-		cacheKey:   key,
-		verified:   map[[sha256.Size]byte]struct{}{},
-		checking:   map[[sha256.Size]byte]*check{},
-		sources:    map[string]*sourceLimiter{},
-		auditLimit: rate.NewLimiter(auditPerSecond, auditBurst),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "warden_http_requests_refused_total",
-			Help: "Requests refused by Warden's security layer, by reason.",
-		}, []string{"reason"}),
-		succeeded: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "warden_http_auth_success_total",
-			Help: "Requests authenticated, by method (basic, bearer, cert).",
-		}, []string{"method"}),
-		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "warden_config_last_reload_successful",
-			Help: "Whether the last reload of the web config and auth file succeeded.",
-		}),
-		reloadAt: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "warden_config_last_reload_success_timestamp_seconds",
-			Help: "Time of the last successful load of the web config and auth file.",
-		}),
-		expiry: prometheus.NewDesc("warden_tls_certificate_expiry_timestamp_seconds",
-			"Time after which a certificate of the web config (serving certificate, client CA) is no longer valid.",
-			[]string{"file", "subject"}, nil),
-	}
-	for reason := range refusalText {
-		g.refused.WithLabelValues(reason)
-	}
-	for _, m := range []string{"basic", "bearer", "cert"} {
-		g.succeeded.WithLabelValues(m)
-	}
-	g.install(s)
-	return g
-}
-
-// install makes s the state in force.
-func (g *guard) install(s *state) {
-	g.mu.Lock()
-	g.limits = s.auth.FailedAuth
-	g.global = rate.NewLimiter(rate.Limit(s.auth.FailedAuth.GlobalPerSecond), max(1, int(s.auth.FailedAuth.GlobalPerSecond)))
-	g.sources = map[string]*sourceLimiter{}
-	g.verified = map[[sha256.Size]byte]struct{}{}
-	g.mu.Unlock()
-	g.state.Store(s)
-	g.reloadOK.Set(1)
-	g.reloadAt.SetToCurrentTime()
+	next      http.Handler
+	state     *atomic.Pointer[state]
+	passwords *passwords
+	audit     *auditLog
+	metrics   *securityMetrics
 }
 
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -175,163 +50,87 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(k, v)
 	}
 	if s.limiter != nil && !s.limiter.Allow() {
-		g.refuse(w, r, nil, "rate_limited", http.StatusTooManyRequests)
+		g.refuse(w, r, s, verdict{reason: ReasonRateLimited, status: http.StatusTooManyRequests})
 		return
 	}
 	if s.auth.isPublic(r.URL.Path) {
 		g.next.ServeHTTP(w, r)
 		return
 	}
-
-	var ids []string
-	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		leaf := r.TLS.VerifiedChains[0][0]
-		names := append(append([]string{}, leaf.DNSNames...), leaf.EmailAddresses...)
-		for _, ip := range leaf.IPAddresses {
-			names = append(names, ip.String())
-		}
-		for _, u := range leaf.URIs {
-			names = append(names, u.String())
-		}
-		if leaf.Subject.CommonName != "" {
-			names = append(names, leaf.Subject.CommonName)
-		}
-		slices.Sort(names)
-		for _, n := range slices.Compact(names) {
-			ids = append(ids, "cert:"+n)
-		}
-		g.succeeded.WithLabelValues("cert").Inc()
-	}
-
-	needCredentials := len(s.users) > 0 || len(s.tokens) > 0
-	authz := r.Header.Get("Authorization")
-	scheme, cred, _ := strings.Cut(authz, " ")
-	switch {
-	case strings.EqualFold(scheme, "Basic") && len(s.users) > 0:
-		user, pass, ok := r.BasicAuth()
-		if !ok {
-			g.refuse(w, r, ids, "no_credentials", http.StatusUnauthorized)
-			return
-		}
-		if reason, status := g.checkPassword(s, r, user, pass); reason != "" {
-			g.refuse(w, r, append(ids, "user:"+user), reason, status)
-			return
-		}
-		ids = append(ids, "user:"+user)
-		g.succeeded.WithLabelValues("basic").Inc()
-	case strings.EqualFold(scheme, "Bearer") && len(s.tokens) > 0:
-		name, ok := s.tokenName(strings.TrimSpace(cred))
-		if !ok {
-			g.refuse(w, r, ids, "token_not_recognised", http.StatusUnauthorized)
-			return
-		}
-		ids = append(ids, "token:"+name)
-		g.succeeded.WithLabelValues("bearer").Inc()
-	case needCredentials:
-		// A verified client certificate is enough only where the auth
-		// file's rules say so; without an auth file, as in
-		// exporter-toolkit, basic_auth_users means a password is required.
-		if len(ids) == 0 || len(s.auth.Rules) == 0 {
-			g.refuse(w, r, ids, "no_credentials", http.StatusUnauthorized)
-			return
-		}
-	}
-
-	if len(ids) == 0 && len(s.auth.Rules) > 0 {
-		g.refuse(w, r, ids, "no_credentials", http.StatusUnauthorized)
+	v := decide(s.policy, g.present(s, r))
+	if v.reason != "" {
+		g.refuse(w, r, s, v)
 		return
 	}
-	id := Identity{Names: ids}
-	if len(ids) > 0 {
-		rule, ok := s.auth.authorize(ids, r.URL.Path)
-		if !ok {
-			g.refuse(w, r, ids, "forbidden_path", http.StatusForbidden)
-			return
-		}
-		if rule != nil {
-			id.Collectors = rule.Collectors
-		}
+	for _, m := range v.methods {
+		g.metrics.succeeded.WithLabelValues(string(m)).Inc()
+	}
+	id := Identity{Names: v.ids}
+	if v.rule != nil {
+		id.Collectors = v.rule.Collectors
 	}
 	g.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 }
 
-// checkPassword returns "" when the password is right, or the refusal.
-func (g *guard) checkPassword(s *state, r *http.Request, user, pass string) (string, int) {
-	hash, known := s.users[user]
-	mac := hmac.New(sha256.New, g.cacheKey)
-	mac.Write([]byte(user))
-	mac.Write([]byte{0})
-	mac.Write(hash)
-	mac.Write([]byte{0})
-	mac.Write([]byte(pass))
-	var key [sha256.Size]byte
-	mac.Sum(key[:0])
-
-	g.mu.Lock()
-	if _, cached := g.verified[key]; cached {
-		g.mu.Unlock()
-		return "", 0
+// present gathers what r brings: the identities of its verified client
+// certificate and its credentials, checked against s. A password is
+// checked (bcrypt) only when the web config has users to check it against.
+func (g *guard) present(s *state, r *http.Request) presented {
+	c := presented{certNames: certNames(r), path: r.URL.Path}
+	headers := r.Header.Values("Authorization")
+	if c.headers = len(headers); c.headers > 1 {
+		return c // refused unchecked: which one would count is ambiguous
 	}
-	if c, ok := g.checking[key]; ok {
-		g.mu.Unlock()
-		<-c.done
-		return c.reason, c.status
-	}
-	if !g.allowAttempt(sourceOf(r)) {
-		g.mu.Unlock()
-		return "rate_limited", http.StatusTooManyRequests
-	}
-	c := &check{done: make(chan struct{})}
-	g.checking[key] = c
-	g.mu.Unlock()
-
-	if !known {
-		hash = s.decoy
-	}
-	err := bcrypt.CompareHashAndPassword(hash, []byte(pass))
-	switch {
-	case !known:
-		c.reason, c.status = "unknown_user", http.StatusUnauthorized
-	case err != nil:
-		c.reason, c.status = "wrong_password", http.StatusUnauthorized
-	}
-	g.mu.Lock()
-	delete(g.checking, key)
-	if c.reason == "" {
-		if len(g.verified) >= maxVerified {
-			clear(g.verified)
-		}
-		g.verified[key] = struct{}{}
-	}
-	g.mu.Unlock()
-	close(c.done)
-	return c.reason, c.status
-}
-
-// allowAttempt takes a token from the source's and the global limiter.
-// The caller holds g.mu.
-func (g *guard) allowAttempt(source string) bool {
-	now := time.Now()
-	sl, ok := g.sources[source]
-	if !ok {
-		if len(g.sources) >= maxSources {
-			for k, v := range g.sources {
-				if now.Sub(v.lastSeen) > time.Minute {
-					delete(g.sources, k)
-				}
+	for _, h := range headers {
+		scheme, cred, _ := strings.Cut(h, " ")
+		switch {
+		case strings.EqualFold(scheme, "Basic"):
+			c.basic = basicMalformed
+			user, pass, ok := parseBasic(h)
+			if !ok || !s.policy.users {
+				continue
+			}
+			c.user = user
+			c.basic = g.passwords.check(s, sourceOf(r), user, pass)
+		case strings.EqualFold(scheme, "Bearer"):
+			c.bearer = bearerUnknown
+			if name, ok := s.tokenName(strings.TrimSpace(cred)); ok {
+				c.bearer, c.tokenName = bearerKnown, name
 			}
 		}
-		perMinute := g.limits.PerSourcePerMinute
-		sl = &sourceLimiter{limiter: rate.NewLimiter(rate.Limit(perMinute/60), max(1, int(perMinute)))}
-		g.sources[source] = sl
 	}
-	sl.lastSeen = now
-	// Check the source first: one source's guesses must not use up the
-	// global budget that others need.
-	if !sl.limiter.AllowN(now, 1) {
-		return false
+	return c
+}
+
+// parseBasic decodes one Basic Authorization header value.
+func parseBasic(value string) (user, pass string, ok bool) {
+	r := http.Request{Header: http.Header{"Authorization": {value}}}
+	return r.BasicAuth()
+}
+
+// certNames returns "cert:NAME" for every SAN and the CN of the verified
+// client certificate of r, sorted, or nil.
+func certNames(r *http.Request) []string {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+		return nil
 	}
-	return g.global.AllowN(now, 1)
+	leaf := r.TLS.VerifiedChains[0][0]
+	names := append(append([]string{}, leaf.DNSNames...), leaf.EmailAddresses...)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	for _, u := range leaf.URIs {
+		names = append(names, u.String())
+	}
+	if leaf.Subject.CommonName != "" {
+		names = append(names, leaf.Subject.CommonName)
+	}
+	slices.Sort(names)
+	ids := make([]string, 0, len(names))
+	for _, n := range slices.Compact(names) {
+		ids = append(ids, "cert:"+n)
+	}
+	return ids
 }
 
 func sourceOf(r *http.Request) string {
@@ -342,107 +141,36 @@ func sourceOf(r *http.Request) string {
 	return host
 }
 
-func (g *guard) refuse(w http.ResponseWriter, r *http.Request, ids []string, reason string, status int) {
-	g.refused.WithLabelValues(reason).Inc()
-	g.audit("remote_addr", r.RemoteAddr,
-		"identity", strings.Join(ids, ","),
+func (g *guard) refuse(w http.ResponseWriter, r *http.Request, s *state, v verdict) {
+	g.metrics.refused.WithLabelValues(string(v.reason)).Inc()
+	g.audit.refused(v.reason,
+		"remote_addr", r.RemoteAddr,
+		"identity", strings.Join(v.ids, ","),
 		"method", r.Method,
 		"path", r.URL.Path,
-		"reason", refusalText[reason],
-		"status", status)
-	if status == http.StatusTooManyRequests {
+		"status", v.status)
+	if v.status == http.StatusTooManyRequests {
 		select {
 		case <-time.After(limitedDelay):
 		case <-r.Context().Done():
 		}
 	}
-	if status == http.StatusUnauthorized {
-		s := g.state.Load()
-		if len(s.users) > 0 {
+	if v.status == http.StatusUnauthorized {
+		if s.policy.users {
 			w.Header().Add("WWW-Authenticate", `Basic realm="warden"`)
 		}
-		if len(s.tokens) > 0 {
+		if s.policy.tokens {
 			w.Header().Add("WWW-Authenticate", `Bearer realm="warden"`)
 		}
 	}
-	http.Error(w, http.StatusText(status), status)
+	http.Error(w, http.StatusText(v.status), v.status)
 }
 
-// audit writes one refusal line, unless refusals come faster than the
-// audit budget; then they are counted and the count is added to the next
-// line written.
-func (g *guard) audit(args ...any) {
-	if !g.auditLimit.Allow() {
-		g.suppressed.Add(1)
-		return
-	}
-	if n := g.suppressed.Swap(0); n > 0 {
-		args = append(args, "suppressed_before", n)
-	}
-	g.logger.Warn("request refused", args...)
-}
+// errorLog receives net/http's error log. TLS handshakes no longer reach
+// it (tlsListener does them), so what arrives is logged as it is.
+type errorLog struct{ logger *slog.Logger }
 
-// Describe implements prometheus.Collector.
-func (g *guard) Describe(ch chan<- *prometheus.Desc) {
-	g.refused.Describe(ch)
-	g.succeeded.Describe(ch)
-	g.reloadOK.Describe(ch)
-	g.reloadAt.Describe(ch)
-	ch <- g.expiry
-}
-
-// Collect implements prometheus.Collector.
-func (g *guard) Collect(ch chan<- prometheus.Metric) {
-	g.refused.Collect(ch)
-	g.succeeded.Collect(ch)
-	g.reloadOK.Collect(ch)
-	g.reloadAt.Collect(ch)
-	for _, c := range g.state.Load().certs {
-		ch <- prometheus.MustNewConstMetric(g.expiry, prometheus.GaugeValue, float64(c.notAfter.Unix()), c.file, c.subject)
-	}
-}
-
-// handshakeReason names the cause of a TLS handshake failure that
-// net/http reports only through its error log.
-func handshakeReason(msg string) string {
-	switch {
-	case strings.Contains(msg, "client didn't provide a certificate"):
-		return "tls_no_client_certificate"
-	case strings.Contains(msg, "unknown authority"):
-		return "tls_unknown_authority"
-	case strings.Contains(msg, "expired or is not yet valid"):
-		return "tls_certificate_expired"
-	case strings.Contains(msg, "could not find allowed SANs"):
-		return "tls_san_not_allowed"
-	case strings.Contains(msg, "client sent an HTTP request to an HTTPS server"):
-		return "tls_plain_http"
-	case strings.Contains(msg, "remote error: tls: bad certificate"), strings.Contains(msg, "remote error: tls: unknown certificate authority"):
-		return "tls_client_rejected_our_cert"
-	case strings.Contains(msg, "failed to verify certificate"), strings.Contains(msg, "bad certificate"):
-		return "tls_bad_certificate"
-	}
-	return "tls_handshake_failed"
-}
-
-// errorLogWriter receives net/http's error log: TLS handshake failures
-// become audit lines and refusal counts; anything else is logged as is.
-type errorLogWriter struct{ g *guard }
-
-func (e errorLogWriter) Write(p []byte) (int, error) {
-	msg := strings.TrimSpace(string(p))
-	rest, ok := strings.CutPrefix(msg, "http: TLS handshake error from ")
-	if !ok {
-		e.g.logger.Error("http server", "err", msg)
-		return len(p), nil
-	}
-	addr, cause, _ := strings.Cut(rest, ": ")
-	if cause == "EOF" || strings.HasSuffix(cause, "connection reset by peer") {
-		// A port scan or health check that closed the connection.
-		e.g.logger.Debug("TLS connection closed during handshake", "remote_addr", addr)
-		return len(p), nil
-	}
-	reason := handshakeReason(cause)
-	e.g.refused.WithLabelValues(reason).Inc()
-	e.g.audit("remote_addr", addr, "identity", "", "reason", refusalText[reason], "err", cause)
+func (e errorLog) Write(p []byte) (int, error) {
+	e.logger.Error("http server", "err", strings.TrimSpace(string(p)))
 	return len(p), nil
 }

@@ -1,99 +1,78 @@
 package webconf
 
 import (
-	"context"
-	"log/slog"
-	"net/http"
-	"strconv"
-	"time"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// MetricsOptions configures MetricsHandler.
-type MetricsOptions struct {
-	// Collectors returns what one scrape collects. ctx ends at the scrape's
-	// deadline. An error is the client's fault (a bad collect[] parameter,
-	// say) and answered with 400 and the error's text.
-	Collectors func(ctx context.Context, r *http.Request) ([]prometheus.Collector, error)
-	// ExporterMetrics adds go_*, process_* and promhttp_* metrics about the
-	// exporter itself (--web.disable-exporter-metrics turns them off).
-	ExporterMetrics bool
-	// MaxRequests bounds concurrent scrapes; more get 503. Zero is no limit.
-	MaxRequests int
-	// Logger receives collection errors.
-	Logger *slog.Logger
+// securityMetrics are the security layer's own metrics: refusals by
+// reason, admitted requests by method, certificate expiry and reloads.
+type securityMetrics struct {
+	refused   *prometheus.CounterVec
+	succeeded *prometheus.CounterVec
+	reloadOK  prometheus.Gauge
+	reloadAt  prometheus.Gauge
+	expiry    *prometheus.Desc
+	// state is the configuration in force, whose certificates expire.
+	state *atomic.Pointer[state]
 }
 
-// scrapeTimeoutMargin is kept from Prometheus's scrape timeout so that the
-// response is written before Prometheus gives up on it.
-const scrapeTimeoutMargin = 500 * time.Millisecond
-
-// MetricsHandler returns the handler for the telemetry path. Each scrape
-// gathers into a registry of its own, so concurrent scrapes with different
-// filters never share state, and gets a context that ends at the deadline
-// Prometheus sends in X-Prometheus-Scrape-Timeout-Seconds.
-func MetricsHandler(opts MetricsOptions) http.Handler {
-	exporterReg := prometheus.NewRegistry()
-	if opts.ExporterMetrics {
-		exporterReg.MustRegister(
-			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-			collectors.NewGoCollector(),
-		)
+func newSecurityMetrics(st *atomic.Pointer[state]) *securityMetrics {
+	m := &securityMetrics{
+		state: st,
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_http_requests_refused_total",
+			Help: "Requests refused by Warden's security layer, by reason.",
+		}, []string{"reason"}),
+		succeeded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_http_auth_success_total",
+			Help: "Requests let in by Warden's security layer, by each method that authenticated them (basic, bearer, cert).",
+		}, []string{"method"}),
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "warden_config_last_reload_successful",
+			Help: "Whether the last reload of the web config and auth file succeeded.",
+		}),
+		reloadAt: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "warden_config_last_reload_success_timestamp_seconds",
+			Help: "Time of the last successful load of the web config and auth file.",
+		}),
+		expiry: prometheus.NewDesc("warden_tls_certificate_expiry_timestamp_seconds",
+			"Time after which a certificate of the web config (serving certificate, client CA) is no longer valid.",
+			[]string{"file", "subject"}, nil),
 	}
-	var slots chan struct{}
-	if opts.MaxRequests > 0 {
-		slots = make(chan struct{}, opts.MaxRequests)
+	for _, r := range Reasons() {
+		m.refused.WithLabelValues(string(r))
 	}
-	errorLog := slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError)
-
-	scrape := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-			default:
-				http.Error(w, "Limit of concurrent requests reached, try again later.", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		ctx, cancel := scrapeContext(r)
-		defer cancel()
-		cs, err := opts.Collectors(ctx, r)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		reg := prometheus.NewRegistry()
-		for _, c := range cs {
-			if err := reg.Register(c); err != nil {
-				opts.Logger.Error("register collector for scrape", "err", err)
-				http.Error(w, "internal error", http.StatusInternalServerError)
-				return
-			}
-		}
-		promhttp.HandlerFor(prometheus.Gatherers{exporterReg, reg}, promhttp.HandlerOpts{
-			ErrorLog:      errorLog,
-			ErrorHandling: promhttp.ContinueOnError,
-		}).ServeHTTP(w, r)
-	})
-	if !opts.ExporterMetrics {
-		return scrape
+	for _, mt := range []method{methodBasic, methodBearer, methodCert} {
+		m.succeeded.WithLabelValues(string(mt))
 	}
-	return promhttp.InstrumentMetricHandler(exporterReg, scrape)
+	return m
 }
 
-func scrapeContext(r *http.Request) (context.Context, context.CancelFunc) {
-	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
-			d := time.Duration(secs * float64(time.Second))
-			if d > 2*scrapeTimeoutMargin {
-				d -= scrapeTimeoutMargin
-			}
-			return context.WithTimeout(r.Context(), d)
-		}
+func (m *securityMetrics) loaded() {
+	m.reloadOK.Set(1)
+	m.reloadAt.SetToCurrentTime()
+}
+
+func (m *securityMetrics) reloadFailed() { m.reloadOK.Set(0) }
+
+// Describe implements prometheus.Collector.
+func (m *securityMetrics) Describe(ch chan<- *prometheus.Desc) {
+	m.refused.Describe(ch)
+	m.succeeded.Describe(ch)
+	m.reloadOK.Describe(ch)
+	m.reloadAt.Describe(ch)
+	ch <- m.expiry
+}
+
+// Collect implements prometheus.Collector.
+func (m *securityMetrics) Collect(ch chan<- prometheus.Metric) {
+	m.refused.Collect(ch)
+	m.succeeded.Collect(ch)
+	m.reloadOK.Collect(ch)
+	m.reloadAt.Collect(ch)
+	for _, c := range m.state.Load().certs {
+		ch <- prometheus.MustNewConstMetric(m.expiry, prometheus.GaugeValue, float64(c.notAfter.Unix()), c.file, c.subject)
 	}
-	return context.WithCancel(r.Context())
 }

@@ -6,22 +6,25 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/prometheus/common/config"
 	"github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
 )
 
-// state is one consistent view of the web config and the auth file. A
-// reload builds a new one completely before it replaces the old.
+// state is one consistent view of the web config, the files it names and
+// the auth file. A reload builds a new one completely before it replaces
+// the old.
 type state struct {
 	web  *web.Config
 	auth *AuthConfig
+	// policy is what the configuration requires of a request (decide).
+	policy policy
 	// tls is nil when TLS is off.
 	tls *tls.Config
 	// users maps basic-auth users to their bcrypt hashes.
@@ -77,48 +80,57 @@ func (s *state) changed() bool {
 	return false
 }
 
-// loadState reads and checks both files.
-func loadState(webPath, authPath string) (*state, error) {
-	s := &state{}
-	for _, p := range []string{webPath, authPath} {
-		if p != "" {
-			s.files = append(s.files, stamp(p))
-		}
-	}
-	s.web = &web.Config{}
+// loadOptions are what a load needs besides the file names.
+type loadOptions struct {
+	// collectorLimits: the handler enforces rules' collectors:.
+	collectorLimits bool
+}
+
+// loadState reads and checks the web config, the files it names and the
+// auth file, each once.
+func loadState(webPath, authPath string, opts loadOptions) (*state, error) {
+	s := &state{web: &web.Config{}}
 	if webPath != "" {
-		c, err := Load(webPath)
+		w, err := readWebConfig(webPath)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkConfig(webPath, c); err != nil {
+		s.web = w.cfg
+		s.files = w.files
+		if s.tls, s.certs, err = newTLSConfig(w); err != nil {
 			return nil, err
 		}
-		s.web = c
+	}
+	if authPath != "" {
+		s.files = append(s.files, stamp(authPath))
 	}
 	auth, err := LoadAuthFile(authPath)
 	if err != nil {
 		return nil, err
 	}
-	s.auth = auth
-
-	if s.web.TLSConfig.IsEnabled() {
-		cfg, err := web.ConfigToTLSConfig(&s.web.TLSConfig)
-		if err != nil {
-			return nil, fmt.Errorf("web config %s: %w", webPath, err)
-		}
-		if s.web.HTTPConfig.HTTP2 {
-			cfg.NextProtos = []string{"h2", "http/1.1"}
-		} else {
-			cfg.NextProtos = []string{"http/1.1"}
-		}
-		s.tls = cfg
-		s.certs, err = certInfos(&s.web.TLSConfig)
-		if err != nil {
-			return nil, fmt.Errorf("web config %s: %w", webPath, err)
+	if !opts.collectorLimits {
+		if err := auth.refuseCollectorLimits(authPath); err != nil {
+			return nil, err
 		}
 	}
+	s.auth = auth
+	if err := s.loadCredentials(authPath); err != nil {
+		return nil, err
+	}
+	if rl := s.web.RateLimiterConfig; rl.Interval != 0 {
+		s.limiter = rate.NewLimiter(rate.Every(rl.Interval), rl.Burst)
+	}
+	requiresCert := s.tls != nil && (s.web.TLSConfig.ClientAuth == requireAndVerifyClientCert ||
+		s.web.TLSConfig.ClientAuth == requireAnyClientCert || s.web.TLSConfig.ClientAuth == requireClientCert)
+	s.policy = policy{clientCert: requiresCert, users: len(s.users) > 0, tokens: len(s.tokens) > 0, auth: auth}
+	verifiesClients := s.tls != nil && s.web.TLSConfig.ClientAuth == requireAndVerifyClientCert
+	s.secure = s.tls != nil && (len(s.users) > 0 || len(s.tokens) > 0 || verifiesClients)
+	return s, nil
+}
 
+// loadCredentials takes the basic-auth users of the web config and the
+// bearer tokens of the auth file.
+func (s *state) loadCredentials(authPath string) error {
 	s.users = make(map[string][]byte, len(s.web.Users))
 	cost := bcrypt.MinCost
 	for u, h := range s.web.Users {
@@ -128,26 +140,113 @@ func loadState(webPath, authPath string) (*state, error) {
 		}
 	}
 	if len(s.users) > 0 {
-		s.decoy, err = bcrypt.GenerateFromPassword([]byte("warden decoy password"), cost)
-		if err != nil {
-			return nil, fmt.Errorf("decoy hash: %w", err)
+		var err error
+		if s.decoy, err = bcrypt.GenerateFromPassword([]byte("warden decoy password"), cost); err != nil {
+			return fmt.Errorf("decoy hash: %w", err)
 		}
 	}
-	for name, h := range auth.BearerTokens {
+	for name, h := range s.auth.BearerTokens {
 		var t token
 		if _, err := hex.Decode(t.digest[:], []byte(h[len(tokenHashPrefix):])); err != nil {
-			return nil, fmt.Errorf("auth file %s: bearer_tokens: %s: %w", authPath, name, err)
+			return fmt.Errorf("auth file %s: bearer_tokens: %s: %w", authPath, name, err)
 		}
 		t.name = name
 		s.tokens = append(s.tokens, t)
 	}
-	if rl := s.web.RateLimiterConfig; rl.Interval != 0 {
-		s.limiter = rate.NewLimiter(rate.Every(rl.Interval), rl.Burst)
-	}
+	return nil
+}
 
-	verifiesClients := s.tls != nil && s.tls.ClientAuth == tls.RequireAndVerifyClientCert
-	s.secure = s.tls != nil && (len(s.users) > 0 || len(s.tokens) > 0 || verifiesClients)
-	return s, nil
+// newTLSConfig builds the tls.Config of w from the PEM contents read with
+// it (the toolkit's ConfigToTLSConfig, given them inline, so that no file
+// is read again), or nil when TLS is off. The serving certificate is
+// parsed once here instead of on every handshake; a new one comes with a
+// reload. It also returns the certificates whose expiry is exported.
+func newTLSConfig(w *webConfig) (*tls.Config, []certInfo, error) {
+	t := w.cfg.TLSConfig
+	if !t.IsEnabled() {
+		return nil, nil, nil
+	}
+	inline := t
+	inline.TLSCertPath, inline.TLSKeyPath, inline.ClientCAs = "", "", ""
+	inline.TLSCert, inline.TLSKey, inline.ClientCAsText = string(w.cert), config.Secret(w.key), string(w.ca)
+	cfg, err := web.ConfigToTLSConfig(&inline)
+	if err != nil {
+		return nil, nil, fmt.Errorf("web config %s: %w", w.path, err)
+	}
+	pair, err := tls.X509KeyPair(w.cert, w.key)
+	if err == nil && pair.Leaf == nil {
+		pair.Leaf, err = x509.ParseCertificate(pair.Certificate[0])
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("web config %s: %w", w.path, err)
+	}
+	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &pair, nil }
+	if w.cfg.HTTPConfig.HTTP2 {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	} else {
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	typedClientAuth(cfg)
+
+	certs := []certInfo{{file: orInline(t.TLSCertPath), subject: pair.Leaf.Subject.String(), notAfter: pair.Leaf.NotAfter}}
+	if w.ca != nil {
+		cas, err := parseCerts(w.ca)
+		if err != nil {
+			return nil, nil, fmt.Errorf("web config %s: client_ca_file: %w", w.path, err)
+		}
+		for _, c := range cas {
+			certs = append(certs, certInfo{file: orInline(t.ClientCAs), subject: c.Subject.String(), notAfter: c.NotAfter})
+		}
+	}
+	return cfg, certs, nil
+}
+
+// errNoClientCertificate is the handshake error of a client that sent no
+// certificate where one is required.
+var errNoClientCertificate = errors.New("client sent no certificate")
+
+// sanNotAllowedError is the handshake error of a verified client
+// certificate without any of client_allowed_sans.
+type sanNotAllowedError struct{ err error }
+
+func (e sanNotAllowedError) Error() string { return e.err.Error() }
+func (e sanNotAllowedError) Unwrap() error { return e.err }
+
+// typedClientAuth makes every client-certificate refusal of cfg a typed
+// error that tlsReason can name. Go reports a missing required
+// certificate only as text, so a required certificate is asked for as
+// "if given" (Go still verifies any certificate sent, with typed errors)
+// and its absence refused in VerifyConnection, which Go calls on every
+// handshake, resumed ones included. decide refuses a request without a
+// verified certificate as well, so the requirement does not rest on this
+// hook alone.
+func typedClientAuth(cfg *tls.Config) {
+	required := false
+	switch cfg.ClientAuth {
+	case tls.RequireAndVerifyClientCert:
+		cfg.ClientAuth, required = tls.VerifyClientCertIfGiven, true
+	case tls.RequireAnyClientCert:
+		cfg.ClientAuth, required = tls.RequestClientCert, true
+	}
+	if verify := cfg.VerifyPeerCertificate; verify != nil {
+		cfg.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
+			if len(raw) == 0 {
+				return nil // no certificate: VerifyConnection decides
+			}
+			if err := verify(raw, chains); err != nil {
+				return sanNotAllowedError{err}
+			}
+			return nil
+		}
+	}
+	if required {
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errNoClientCertificate
+			}
+			return nil
+		}
+	}
 }
 
 // tokenName returns the name of the bearer token, comparing against every
@@ -161,56 +260,4 @@ func (s *state) tokenName(tok string) (string, bool) {
 		}
 	}
 	return name, found == 1
-}
-
-// certInfos reads the serving certificate and the client CAs.
-func certInfos(t *web.TLSConfig) ([]certInfo, error) {
-	var out []certInfo
-	add := func(file string, data []byte, onlyFirst bool) error {
-		for {
-			var block *pem.Block
-			block, data = pem.Decode(data)
-			if block == nil {
-				return nil
-			}
-			if block.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
-			}
-			out = append(out, certInfo{file: file, subject: c.Subject.String(), notAfter: c.NotAfter})
-			if onlyFirst {
-				return nil
-			}
-		}
-	}
-	read := func(path, inline string) (string, []byte, error) {
-		if path == "" {
-			return "(inline)", []byte(inline), nil
-		}
-		b, err := os.ReadFile(path)
-		return path, b, err
-	}
-	file, data, err := read(t.TLSCertPath, t.TLSCert)
-	if err != nil {
-		return nil, err
-	}
-	if err := add(file, data, true); err != nil {
-		return nil, err
-	}
-	if t.ClientCAs != "" || t.ClientCAsText != "" {
-		file, data, err := read(t.ClientCAs, t.ClientCAsText)
-		if err != nil {
-			return nil, err
-		}
-		if err := add(file, data, false); err != nil {
-			return nil, err
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no certificate found")
-	}
-	return out, nil
 }

@@ -21,7 +21,7 @@ func TestDecoyHasTheUsersCost(t *testing.T) {
 		if err := os.WriteFile(path, []byte("basic_auth_users:\n  u: "+string(h)+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := loadState(path, "")
+		s, err := loadState(path, "", loadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package webconf
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -26,6 +25,19 @@ const (
 	requireAndVerifyClientCert = "RequireAndVerifyClientCert"
 )
 
+// webConfig is a web config file and the PEM files it names, each read
+// once, so that what is validated is what is served.
+type webConfig struct {
+	path string
+	cfg  *web.Config
+	// cert, key and ca are the PEM contents, from files or inline; nil
+	// when not configured or not readable (then problems says why).
+	cert, key, ca []byte
+	// files are the files read, each stamped before it was read, so
+	// that a change during the load is seen by the next check.
+	files []fileStamp
+}
+
 // Load reads a web config file the way exporter-toolkit does (strict YAML,
 // its defaults, relative paths taken from the file's directory).
 func Load(path string) (*web.Config, error) {
@@ -33,6 +45,10 @@ func Load(path string) (*web.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web config %s: %w", path, err)
 	}
+	return parseWebConfig(path, content)
+}
+
+func parseWebConfig(path string, content []byte) (*web.Config, error) {
 	c := &web.Config{
 		TLSConfig:  web.TLSConfig{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13},
 		HTTPConfig: web.HTTPConfig{HTTP2: true},
@@ -57,20 +73,50 @@ func Validate(path string) error {
 	if path == "" {
 		return nil
 	}
-	c, err := Load(path)
+	w, err := readWebConfig(path)
 	if err != nil {
 		return err
 	}
-	return checkConfig(path, c)
+	_, _, err = newTLSConfig(w)
+	return err
 }
 
-// checkConfig validates c, loaded from path, as Validate describes.
-func checkConfig(path string, c *web.Config) error {
+// readWebConfig reads the web config at path and the files it names, and
+// checks them as Validate describes.
+func readWebConfig(path string) (*webConfig, error) {
+	stamped := stamp(path)
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("web config %s: %w", path, err)
+	}
+	c, err := parseWebConfig(path, content)
+	if err != nil {
+		return nil, err
+	}
+	w := &webConfig{path: path, cfg: c, files: []fileStamp{stamped}}
 	var problems []error
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, fmt.Errorf("web config %s: %s: %s", path, field, fmt.Sprintf(format, args...)))
 	}
+	checkUsers(c, bad)
+	if err := checkHeaders(c.HTTPConfig.Header); err != nil {
+		bad("http_server_config", "headers: %v", err)
+	}
+	if t := &c.TLSConfig; t.IsEnabled() {
+		w.cert = w.readPEM(t.TLSCertPath, t.TLSCert, "cert_file", "cert", bad)
+		w.key = w.readPEM(t.TLSKeyPath, string(t.TLSKey), "key_file", "key", bad)
+		if t.ClientCAs != "" || t.ClientCAsText != "" {
+			w.ca = w.readPEM(t.ClientCAs, t.ClientCAsText, "client_ca_file", "client_ca", bad)
+		}
+		w.checkTLS(bad)
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
 
+func checkUsers(c *web.Config, bad func(field, format string, args ...any)) {
 	users := make([]string, 0, len(c.Users))
 	for u := range c.Users {
 		users = append(users, u)
@@ -81,39 +127,46 @@ func checkConfig(path string, c *web.Config) error {
 			bad("basic_auth_users", "user %q: password is not a bcrypt hash (make one with `wardentool hash-password`): %v", u, err)
 		}
 	}
-
-	t := &c.TLSConfig
-	if t.IsEnabled() {
-		validateTLS(t, bad)
-	}
-	if len(problems) == 0 {
-		// Anything else the toolkit itself would refuse (unknown cipher,
-		// forbidden header) is refused here too, before listening.
-		if err := web.Validate(path); err != nil {
-			bad("web config", "%v", err)
-		}
-	}
-	return errors.Join(problems...)
 }
 
-func validateTLS(t *web.TLSConfig, bad func(field, format string, args ...any)) {
-	certPEM, certOK := readPEM(t.TLSCertPath, t.TLSCert, "cert_file", "cert", bad)
-	keyPEM, keyOK := readPEM(t.TLSKeyPath, string(t.TLSKey), "key_file", "key", bad)
-	if certOK && keyOK {
-		if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+// allowedHeaders are the response headers a web config may set, with
+// their allowed values (none: any value). They are exporter-toolkit
+// v0.20.0's (web/handler.go, unexported there); TestHeadersAsToolkit
+// checks that both refuse and accept the same.
+var allowedHeaders = map[string][]string{
+	"Strict-Transport-Security": nil,
+	"X-Content-Type-Options":    {"nosniff"},
+	"X-Frame-Options":           {"deny", "sameorigin"},
+	"X-XSS-Protection":          nil,
+	"Content-Security-Policy":   nil,
+}
+
+func checkHeaders(headers map[string]string) error {
+	for k, v := range headers {
+		values, ok := allowedHeaders[k]
+		if !ok {
+			return fmt.Errorf("HTTP header %q can not be configured", k)
+		}
+		if len(values) > 0 && !slices.Contains(values, v) {
+			return fmt.Errorf("invalid value for %s. Expected one of: %q, but got: %q", k, values, v)
+		}
+	}
+	return nil
+}
+
+func (w *webConfig) checkTLS(bad func(field, format string, args ...any)) {
+	t := &w.cfg.TLSConfig
+	if w.cert != nil && w.key != nil {
+		if _, err := tls.X509KeyPair(w.cert, w.key); err != nil {
 			bad("cert_file/key_file", "%s and %s do not form a valid pair: %v", orInline(t.TLSCertPath), orInline(t.TLSKeyPath), err)
 		}
 	}
-
 	hasCA := t.ClientCAs != "" || t.ClientCAsText != ""
-	if hasCA {
-		if caPEM, ok := readPEM(t.ClientCAs, t.ClientCAsText, "client_ca_file", "client_ca", bad); ok {
-			if n := countCerts(caPEM); n == 0 {
-				bad("client_ca_file", "%s holds no PEM certificate", orInline(t.ClientCAs))
-			}
+	if w.ca != nil {
+		if certs, _ := parseCerts(w.ca); len(certs) == 0 {
+			bad("client_ca_file", "%s holds no PEM certificate", orInline(t.ClientCAs))
 		}
 	}
-
 	switch t.ClientAuth {
 	case "", noClientCert:
 		if hasCA {
@@ -132,37 +185,45 @@ func validateTLS(t *web.TLSConfig, bad func(field, format string, args ...any)) 
 	}
 }
 
-// readPEM returns the content of path, or inline when path is empty.
-func readPEM(path, inline, pathField, inlineField string, bad func(field, format string, args ...any)) ([]byte, bool) {
+// readPEM returns the content of path, or inline when path is empty, or
+// nil after reporting why there is none.
+func (w *webConfig) readPEM(path, inline, pathField, inlineField string, bad func(field, format string, args ...any)) []byte {
 	switch {
 	case path != "":
+		w.files = append(w.files, stamp(path))
 		b, err := os.ReadFile(path)
 		if err != nil {
 			bad(pathField, "%v", err)
-			return nil, false
+			return nil
 		}
-		return b, true
+		return b
 	case inline != "":
-		return []byte(inline), true
+		return []byte(inline)
 	default:
 		bad(pathField, "missing: TLS needs one of %s or %s", pathField, inlineField)
-		return nil, false
+		return nil
 	}
 }
 
-func countCerts(b []byte) int {
-	n := 0
+// parseCerts returns the certificates of the PEM blocks of type
+// CERTIFICATE in b; other blocks are skipped. It is Warden's one reader
+// of certificate files.
+func parseCerts(b []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
 	for {
 		var block *pem.Block
-		block, b = pem.Decode(bytes.TrimSpace(b))
+		block, b = pem.Decode(b)
 		if block == nil {
-			return n
+			return certs, nil
 		}
-		if block.Type == "CERTIFICATE" {
-			if _, err := x509.ParseCertificate(block.Bytes); err == nil {
-				n++
-			}
+		if block.Type != "CERTIFICATE" {
+			continue
 		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return certs, err
+		}
+		certs = append(certs, c)
 	}
 }
 

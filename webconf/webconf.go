@@ -22,20 +22,15 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"log"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/coreos/go-systemd/v22/activation"
-	"github.com/mdlayher/vsock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -100,9 +95,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeouts of the HTTP servers; zero fields take DefaultTimeouts.
 	Timeouts Timeouts
-	// ReloadInterval is how often the web config and auth file are checked
-	// for changes; zero means every 5 seconds.
+	// ReloadInterval is how often the web config, the files it names and
+	// the auth file are checked for changes; zero means every 5 seconds.
 	ReloadInterval time.Duration
+	// CollectorLimits tells that Handler enforces the collectors: limits
+	// of the auth file's rules (Identity.Collectors). Without it, an auth
+	// file that uses one is refused, at start and on reload.
+	CollectorLimits bool
 }
 
 // Server is a set of listeners serving one handler behind the security
@@ -110,7 +109,9 @@ type Options struct {
 type Server struct {
 	opts      Options
 	listeners []net.Listener
+	state     atomic.Pointer[state]
 	guard     *guard
+	metrics   *securityMetrics
 }
 
 // New validates the web config file and opens the listeners. It fails,
@@ -124,15 +125,18 @@ func New(opts Options) (*Server, error) {
 	if opts.ReloadInterval <= 0 {
 		opts.ReloadInterval = 5 * time.Second
 	}
-	st, err := loadState(opts.webConfigFile(), opts.authFile())
+	st, err := loadState(opts.webConfigFile(), opts.authFile(), opts.loadOptions())
 	if err != nil {
 		return nil, err
 	}
-	allowInsecure := opts.Flags.AllowInsecure != nil && *opts.Flags.AllowInsecure
-	listeners, err := listen(opts.Flags.FlagConfig, st.secure || allowInsecure, opts.Logger)
+	listeners, err := listen(opts.Flags.FlagConfig, st.secure || opts.allowInsecure(), st, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
+	s := &Server{opts: opts, listeners: listeners}
+	s.metrics = newSecurityMetrics(&s.state)
+	s.guard = &guard{next: opts.Handler, state: &s.state, passwords: newPasswords(), audit: newAuditLog(opts.Logger), metrics: s.metrics}
+	s.install(st)
 	if !st.secure {
 		for _, l := range listeners {
 			if !isLoopback(l.Addr()) {
@@ -140,15 +144,22 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	return &Server{opts: opts, listeners: listeners, guard: newGuard(opts.Handler, opts.Logger, st)}, nil
+	return s, nil
+}
+
+// install makes st the state in force.
+func (s *Server) install(st *state) {
+	s.guard.passwords.reset(st.auth.FailedAuth)
+	s.state.Store(st)
+	s.metrics.loaded()
 }
 
 // cannotApply says why st cannot replace the running state, or "".
 func (s *Server) cannotApply(st *state) string {
-	if (st.tls != nil) != (s.guard.state.Load().tls != nil) {
+	if (st.tls != nil) != (s.state.Load().tls != nil) {
 		return "TLS turned on or off"
 	}
-	if !st.secure && (s.opts.Flags.AllowInsecure == nil || !*s.opts.Flags.AllowInsecure) {
+	if !st.secure && !s.opts.allowInsecure() {
 		for _, l := range s.listeners {
 			if !isLoopback(l.Addr()) {
 				return "TLS or authentication turned off while serving " + l.Addr().String()
@@ -172,28 +183,36 @@ func (o Options) authFile() string {
 	return *o.Flags.AuthFile
 }
 
+func (o Options) allowInsecure() bool {
+	return o.Flags.AllowInsecure != nil && *o.Flags.AllowInsecure
+}
+
+func (o Options) loadOptions() loadOptions {
+	return loadOptions{collectorLimits: o.CollectorLimits}
+}
+
 // Metrics returns the security layer's metrics: refusals by reason,
 // authentications by method, certificate expiry and reload status.
-func (s *Server) Metrics() prometheus.Collector { return s.guard }
+func (s *Server) Metrics() prometheus.Collector { return s.metrics }
 
 // reload installs the files' new content when they changed. A bad new
 // version is logged and counted, and the last good one stays in force.
 func (s *Server) reload() {
-	if !s.guard.state.Load().changed() {
+	if !s.state.Load().changed() {
 		return
 	}
-	st, err := loadState(s.opts.webConfigFile(), s.opts.authFile())
+	st, err := loadState(s.opts.webConfigFile(), s.opts.authFile(), s.opts.loadOptions())
 	if err != nil {
-		s.guard.reloadOK.Set(0)
+		s.metrics.reloadFailed()
 		s.opts.Logger.Error("configuration changed but is not valid; keeping the last good one", "err", err)
 		return
 	}
 	if reason := s.cannotApply(st); reason != "" {
-		s.guard.reloadOK.Set(0)
+		s.metrics.reloadFailed()
 		s.opts.Logger.Error("configuration changed in a way that needs a restart; keeping the last good one", "reason", reason)
 		return
 	}
-	s.guard.install(st)
+	s.install(st)
 	s.opts.Logger.Info("configuration reloaded")
 }
 
@@ -212,7 +231,7 @@ func (s *Server) Addrs() []net.Addr {
 func (s *Server) Serve(ctx context.Context) error {
 	servers := make([]*http.Server, len(s.listeners))
 	errc := make(chan error, len(s.listeners))
-	tlsOn := s.guard.state.Load().tls != nil
+	tlsOn := s.state.Load().tls != nil
 	for i, l := range s.listeners {
 		// One http.Server per listener, so that nothing is shared that a
 		// server changes while it starts (exporter-toolkit's ServeMultiple
@@ -220,13 +239,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		srv := s.newHTTPServer()
 		servers[i] = srv
 		s.opts.Logger.Info("Listening on", "address", l.Addr().String(), "tls", tlsOn)
+		if tlsOn {
+			l = newTLSListener(l, srv.TLSConfig, s.opts.Timeouts.ReadHeader, s.tlsRefused)
+		}
 		go func() {
-			var err error
-			if tlsOn {
-				err = srv.ServeTLS(l, "", "")
-			} else {
-				err = srv.Serve(l)
-			}
+			err := srv.Serve(l)
 			if errors.Is(err, http.ErrServerClosed) {
 				err = nil
 			}
@@ -281,17 +298,17 @@ func (s *Server) newHTTPServer() *http.Server {
 		ReadTimeout:       t.Read,
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          log.New(errorLogWriter{s.guard}, "", 0),
+		ErrorLog:          log.New(errorLog{s.opts.Logger}, "", 0),
 	}
-	st := s.guard.state.Load()
+	st := s.state.Load()
 	if st.tls != nil {
-		// The toolkit's tls.Config of the state in force, per handshake,
-		// so that a reload applies to new connections; its GetCertificate
-		// reads the certificate files on each handshake, as the toolkit does.
+		// The tls.Config of the state in force, per handshake, so that a
+		// reload (of the web config or of a file it names) applies to new
+		// connections.
 		srv.TLSConfig = &tls.Config{
 			NextProtos: st.tls.NextProtos,
 			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
-				return s.guard.state.Load().tls, nil
+				return s.state.Load().tls, nil
 			},
 		}
 		if !st.web.HTTPConfig.HTTP2 {
@@ -299,6 +316,12 @@ func (s *Server) newHTTPServer() *http.Server {
 		}
 	}
 	return srv
+}
+
+// tlsRefused counts and audits a failed TLS handshake.
+func (s *Server) tlsRefused(addr net.Addr, reason Reason, err error) {
+	s.metrics.refused.WithLabelValues(string(reason)).Inc()
+	s.guard.audit.refused(reason, "remote_addr", addr.String(), "identity", "", "err", err)
 }
 
 func (t Timeouts) withDefaults() Timeouts {
@@ -316,113 +339,4 @@ func (t Timeouts) withDefaults() Timeouts {
 		t.Shutdown = d.Shutdown
 	}
 	return t
-}
-
-// errInsecure explains the secure default.
-const errInsecure = "without TLS and authentication in --web.config.file only loopback addresses are served; configure both (see `wardentool init`), listen on 127.0.0.1, or pass --web.allow-insecure"
-
-// listen opens the systemd-activated sockets or the listen addresses. When
-// the configuration is not secure and insecure serving is not allowed, an
-// address without a host (":9100") is served on 127.0.0.1 only, and any
-// other non-loopback address is refused.
-func listen(flags *web.FlagConfig, anyAddress bool, logger *slog.Logger) ([]net.Listener, error) {
-	if flags.WebSystemdSocket != nil && *flags.WebSystemdSocket {
-		logger.Info("Listening on systemd activated listeners instead of port listeners.")
-		ls, err := activation.Listeners()
-		if err != nil {
-			return nil, fmt.Errorf("systemd socket activation: %w", err)
-		}
-		if len(ls) == 0 {
-			return nil, errors.New("--web.systemd-socket: no socket activation file descriptors found")
-		}
-		for _, l := range ls {
-			if !anyAddress && !isLoopback(l.Addr()) {
-				closeAll(ls)
-				return nil, fmt.Errorf("--web.systemd-socket: socket %s: %s", l.Addr(), errInsecure)
-			}
-		}
-		return ls, nil
-	}
-	if flags.WebListenAddresses == nil || len(*flags.WebListenAddresses) == 0 {
-		return nil, web.ErrNoListeners
-	}
-	var listeners []net.Listener
-	for _, addr := range *flags.WebListenAddresses {
-		bind := addr
-		if !anyAddress {
-			var err error
-			if bind, err = loopbackOnly(addr); err != nil {
-				closeAll(listeners)
-				return nil, fmt.Errorf("--web.listen-address %s: %w", addr, err)
-			}
-			if bind != addr {
-				logger.Warn("no TLS and authentication configured: serving loopback only", "address", addr, "bound", bind)
-			}
-		}
-		l, err := listenOne(bind)
-		if err != nil {
-			closeAll(listeners)
-			return nil, fmt.Errorf("--web.listen-address %s: %w", addr, err)
-		}
-		listeners = append(listeners, l)
-	}
-	return listeners, nil
-}
-
-func closeAll(ls []net.Listener) {
-	for _, l := range ls {
-		l.Close()
-	}
-}
-
-// loopbackOnly returns the address to bind for addr on a server that may
-// serve loopback only.
-func loopbackOnly(addr string) (string, error) {
-	if strings.HasPrefix(addr, "vsock://") {
-		return "", errors.New(errInsecure)
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", err
-	}
-	if host == "localhost" {
-		return addr, nil
-	}
-	if host == "" {
-		return net.JoinHostPort("127.0.0.1", port), nil
-	}
-	ip := net.ParseIP(host)
-	switch {
-	case ip == nil:
-		return "", errors.New(errInsecure)
-	case ip.IsUnspecified():
-		return net.JoinHostPort("127.0.0.1", port), nil
-	case ip.IsLoopback():
-		return addr, nil
-	}
-	return "", errors.New(errInsecure)
-}
-
-func isLoopback(a net.Addr) bool {
-	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
-}
-
-func listenOne(addr string) (net.Listener, error) {
-	if !strings.HasPrefix(addr, "vsock://") {
-		return net.Listen("tcp", addr)
-	}
-	u, err := url.Parse(addr)
-	if err != nil {
-		return nil, err
-	}
-	_, portStr, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		return nil, err
-	}
-	port, err := strconv.ParseUint(portStr, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("vsock port %q: %w", portStr, err)
-	}
-	return vsock.Listen(uint32(port), nil)
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/warden-exporter/warden/internal/pki"
 	"github.com/warden-exporter/warden/webconf"
 	"github.com/warden-exporter/warden/webconf/webconftest"
 )
@@ -162,14 +161,7 @@ func TestServeMTLSBasicAuth(t *testing.T) {
 	addr := server(t, path, 1, webconf.Timeouts{}, nil)[0]
 	url := "https://" + addr + "/metrics"
 
-	otherCA, err := pki.NewCA("other CA", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := otherCA.Client(webconftest.ClientName, []string{webconftest.ClientName}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := webconftest.NewPKI(t, t.TempDir()).Client
 
 	tests := []struct {
 		name       string
@@ -219,10 +211,7 @@ func TestServeMTLSBasicAuth(t *testing.T) {
 func TestServeAllowedSANs(t *testing.T) {
 	path, p := fixtureDir(t, "allowed-sans.good.yml")
 	addr := server(t, path, 1, webconf.Timeouts{}, nil)[0]
-	other, err := p.CA.Client("intruder.test", []string{"intruder.test"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := p.NewClient(t, "intruder.test")
 	if status, _, err := get(p.HTTPClient(p.Client), "https://"+addr+"/", "", ""); err != nil || status != http.StatusOK {
 		t.Errorf("allowed SAN: status %d, err %v", status, err)
 	}

@@ -1,21 +1,16 @@
 // Command warden_node_exporter exposes node metrics under node_exporter's
-// names, served securely by webconf (exporter-toolkit's web config, plus
+// names, served securely by webconf and its exporter framework (exporter-toolkit's web config, plus
 // bearer tokens, authorization, bounded failed logins and an audit trail)
 // without a reverse proxy.
 package main
 
 import (
-	"context"
 	"io"
-	"net/http"
 	"os"
 	"runtime"
-	"slices"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/warden-exporter/warden/collector"
-	"github.com/warden-exporter/warden/webconf"
+	"github.com/warden-exporter/warden/webconf/exporter"
 )
 
 const name = "warden_node_exporter"
@@ -25,7 +20,7 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	p := webconf.NewProgram(webconf.ProgramOptions{
+	p := exporter.New(exporter.Options{
 		Name:           name,
 		Help:           "Node metrics with node_exporter's names, served securely without a proxy.",
 		DefaultAddress: ":9100",
@@ -40,7 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// footprint on the node small.
 	maxProcs := p.App.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS)").Envar("GOMAXPROCS").Default("1").Int()
 
-	return p.Run(args, func(env webconf.Env) (webconf.ScrapeFunc, error) {
+	return p.Run(args, func(env exporter.Env) (exporter.Metrics, error) {
 		if *maxProcs > 0 {
 			runtime.GOMAXPROCS(*maxProcs)
 		}
@@ -51,16 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return nil, err
 		}
 		env.Logger.Info("Enabled collectors", "collectors", node.Enabled())
-		return func(ctx context.Context, r *http.Request) ([]prometheus.Collector, error) {
-			names, err := node.Filter(r.URL.Query()["collect[]"], r.URL.Query()["exclude[]"])
-			if err != nil {
-				return nil, err
-			}
-			if id, ok := webconf.IdentityFrom(r.Context()); ok && id.Collectors != nil {
-				// The auth file limits this identity, whatever collect[] says.
-				names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(id.Collectors, n) })
-			}
-			return []prometheus.Collector{node.Scrape(ctx, names)}, nil
-		}, nil
+		// collect[], exclude[] and the auth file's collector limits are
+		// applied by the framework.
+		return exporter.Named(node), nil
 	})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/warden-exporter/warden/internal/setup"
 	"github.com/warden-exporter/warden/webconf"
+	"github.com/warden-exporter/warden/webconf/exporter"
 )
 
 const name = "wardentool"
@@ -54,7 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	checkWebCmd := checkCmd.Command("web-config", "Check web config files as warden_node_exporter does before it listens. Exit 0 when all are good, 1 otherwise with one line per problem.")
 	checkWebFiles := checkWebCmd.Arg("file", "Web config file.").Required().ExistingFiles()
 
-	cmd, exitCode, err := webconf.Parse(app, args)
+	cmd, exitCode, err := exporter.Parse(app, args)
 	if exitCode >= 0 {
 		return exitCode
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/warden-exporter/warden/alertclient"
-	"github.com/warden-exporter/warden/webconf"
+	"github.com/warden-exporter/warden/webconf/exporter"
 )
 
 const name = "alert_on_threshold"
@@ -76,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
 
-	_, exitCode, err := webconf.Parse(app, args)
+	_, exitCode, err := exporter.Parse(app, args)
 	if exitCode >= 0 {
 		return exitCode
 	}

@@ -1,20 +1,19 @@
 // Command hello_exporter is the smallest complete Warden exporter, and the
 // template for new ones: it exposes the numbers of a JSON file as gauges,
-// and webconf.Program makes it a secure exporter (TLS, mTLS, basic auth,
+// and exporter.Program makes it a secure exporter (TLS, mTLS, basic auth,
 // bearer tokens, landing page, build info, graceful shutdown). Copy this
 // directory, rename it, and replace the collector.
 package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/warden-exporter/warden/webconf"
+	"github.com/warden-exporter/warden/webconf/exporter"
 )
 
 const namespace = "hello"
@@ -33,8 +32,8 @@ func main() {
 
 // newProgram builds the program and what it runs once the flags are
 // parsed; main_test.go runs the same two behind TLS.
-func newProgram(stdout, stderr io.Writer) (*webconf.Program, func(webconf.Env) (webconf.ScrapeFunc, error)) {
-	p := webconf.NewProgram(webconf.ProgramOptions{
+func newProgram(stdout, stderr io.Writer) (*exporter.Program, exporter.Setup) {
+	p := exporter.New(exporter.Options{
 		Name:           "hello_exporter",
 		Help:           "Exposes the numbers of a JSON file as gauges, securely.",
 		DefaultAddress: ":9999",
@@ -42,8 +41,8 @@ func newProgram(stdout, stderr io.Writer) (*webconf.Program, func(webconf.Env) (
 		Stderr:         stderr,
 	})
 	file := p.App.Flag("hello.file", `JSON file holding a flat object of numbers: {"name": 1.5, ...}.`).Required().String()
-	return p, func(env webconf.Env) (webconf.ScrapeFunc, error) {
-		return webconf.Collectors(collector{file: *file, logger: env.Logger}), nil
+	return p, func(env exporter.Env) (exporter.Metrics, error) {
+		return exporter.Collectors(collector{file: *file, logger: env.Logger}), nil
 	}
 }
 
@@ -60,9 +59,13 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	values, err := readNumbers(c.file)
+	var values map[string]float64
+	content, err := os.ReadFile(c.file)
+	if err == nil {
+		err = json.Unmarshal(content, &values)
+	}
 	if err != nil {
-		c.logger.Error("Couldn't read the numbers", "err", err)
+		c.logger.Error("Couldn't read the numbers", "file", c.file, "err", err)
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
 		return
 	}
@@ -70,16 +73,4 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for name, v := range values {
 		ch <- prometheus.MustNewConstMetric(valueDesc, prometheus.GaugeValue, v, name)
 	}
-}
-
-func readNumbers(path string) (map[string]float64, error) {
-	content, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var values map[string]float64
-	if err := json.Unmarshal(content, &values); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return values, nil
 }

@@ -117,3 +117,21 @@ func TestFileFlagIsRequired(t *testing.T) {
 		t.Errorf("exit %d, want 2 naming --hello.file:\n%s", code, stderr.String())
 	}
 }
+
+// The template stays small: at most 60 lines of author code in main.go,
+// not counting blank lines and comments.
+func TestTemplateIsShort(t *testing.T) {
+	content, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(content), "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "//") {
+			n++
+		}
+	}
+	if n > 60 {
+		t.Errorf("main.go has %d lines of code, want at most 60", n)
+	}
+}

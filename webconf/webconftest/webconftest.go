@@ -1,5 +1,5 @@
 // Package webconftest lets the tests of a secure exporter cover the secure
-// path in a few lines: Start runs a webconf.Program in-process on
+// path in a few lines: Start runs an exporter.Program in-process on
 // 127.0.0.1:0 behind TLS, a client certificate and basic auth, and hands
 // back a client that gets in and one that must be refused. NewPKI alone
 // gives a throwaway CA with server and client certificates, made at test
@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/warden-exporter/warden/internal/pki"
-	"github.com/warden-exporter/warden/webconf"
+	"github.com/warden-exporter/warden/webconf/exporter"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -37,11 +37,15 @@ const (
 const ClientName = "prometheus.test"
 
 // PKI is a CA with a server and a client certificate, written to Dir.
+// Its certificates carry their parsed Leaf.
 type PKI struct {
-	Dir    string
-	CA     *pki.CA
-	Server *pki.Leaf
-	Client *pki.Leaf
+	Dir string
+	// CACert is the CA's certificate.
+	CACert *x509.Certificate
+	// Server is for localhost, 127.0.0.1 and ::1; Client is ClientName's.
+	Server, Client *tls.Certificate
+
+	ca *pki.CA
 }
 
 // NewPKI makes a PKI and writes it into dir.
@@ -59,7 +63,7 @@ func NewPKI(t testing.TB, dir string) *PKI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &PKI{Dir: dir, CA: ca, Server: server, Client: client}
+	p := &PKI{Dir: dir, CACert: ca.Cert, Server: leafCertificate(server), Client: leafCertificate(client), ca: ca}
 	if err := ca.WriteFiles(p.Path(CACert), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -72,25 +76,40 @@ func NewPKI(t testing.TB, dir string) *PKI {
 	return p
 }
 
+func leafCertificate(l *pki.Leaf) *tls.Certificate {
+	c := l.TLSCertificate()
+	c.Leaf = l.Cert
+	return &c
+}
+
+// NewClient issues another client certificate from the CA, for name.
+func (p *PKI) NewClient(t testing.TB, name string) *tls.Certificate {
+	t.Helper()
+	l, err := p.ca.Client(name, []string{name}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leafCertificate(l)
+}
+
 // Path returns the path of a file in the PKI's directory.
 func (p *PKI) Path(name string) string { return filepath.Join(p.Dir, name) }
 
 // ClientTLS returns a TLS config that trusts the CA and presents cert, if
 // not nil (p.Client for the PKI's own client certificate).
-func (p *PKI) ClientTLS(cert *pki.Leaf) *tls.Config {
+func (p *PKI) ClientTLS(cert *tls.Certificate) *tls.Config {
 	pool := x509.NewCertPool()
-	pool.AddCert(p.CA.Cert)
+	pool.AddCert(p.CACert)
 	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	if cert != nil {
-		c := cert.TLSCertificate()
-		cfg.Certificates = []tls.Certificate{c}
+		cfg.Certificates = []tls.Certificate{*cert}
 	}
 	return cfg
 }
 
 // HTTPClient returns a client with ClientTLS(cert), which does not keep
 // connections alive, so that every request goes through a TLS handshake.
-func (p *PKI) HTTPClient(cert *pki.Leaf) *http.Client {
+func (p *PKI) HTTPClient(cert *tls.Certificate) *http.Client {
 	return &http.Client{
 		Timeout: 10 * time.Second,
 		Transport: &http.Transport{
@@ -122,7 +141,7 @@ const (
 // Start runs p with setup on 127.0.0.1:0 with a throwaway PKI and a web
 // config requiring TLS, a client certificate and basic auth, plus args,
 // and stops it when the test ends.
-func Start(t testing.TB, p *webconf.Program, setup func(webconf.Env) (webconf.ScrapeFunc, error), args ...string) *Exporter {
+func Start(t testing.TB, p *exporter.Program, setup exporter.Setup, args ...string) *Exporter {
 	t.Helper()
 	dir := t.TempDir()
 	k := NewPKI(t, dir)

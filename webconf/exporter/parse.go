@@ -1,4 +1,4 @@
-package webconf
+package exporter
 
 import "github.com/alecthomas/kingpin/v2"
 
