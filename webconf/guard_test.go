@@ -441,6 +441,31 @@ func TestBadAuthFileRefusedAtStart(t *testing.T) {
 	}
 }
 
+// The refusal says which of TLS and authentication is missing.
+func TestInsecureRefusalNamesWhatIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	basicOnly := filepath.Join(dir, "basic.yml")
+	if err := os.WriteFile(basicOnly, []byte("basic_auth_users:\n  u: "+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := ""
+	for path, want := range map[string]string{basicOnly: "no TLS (a password would cross the network in clear)", empty: "no TLS and no authentication"} {
+		addrs := []string{"0.0.0.0:0"}
+		_, err := webconf.New(webconf.Options{
+			Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
+			Handler: http.NotFoundHandler(),
+			Logger:  slog.New(slog.DiscardHandler),
+		})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("web config %q: got %v, want %q", path, err, want)
+		}
+	}
+}
+
 func TestInsecureServesLoopbackOnly(t *testing.T) {
 	empty := ""
 	newServer := func(addr string, allow bool) (*webconf.Server, error) {
@@ -464,10 +489,20 @@ func TestInsecureServesLoopbackOnly(t *testing.T) {
 	if got := srv.Addrs()[0].String(); !strings.HasPrefix(got, "127.0.0.1:") {
 		t.Errorf("insecure :0 bound %s, want loopback", got)
 	}
-	for _, addr := range []string{"192.0.2.1:9100", "example.org:9100", "vsock://:9100"} {
-		if _, err := newServer(addr, false); err == nil || !strings.Contains(err.Error(), "--web.allow-insecure") {
-			t.Errorf("%s: got %v, want a refusal naming --web.allow-insecure", addr, err)
+	// An address the operator named is served as named or refused, never
+	// silently rebound to loopback.
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0", "192.0.2.1:9100", "example.org:9100", "vsock://:9100"} {
+		if _, err := newServer(addr, false); err == nil || !strings.Contains(err.Error(), "--web.allow-insecure") || !strings.Contains(err.Error(), addr) {
+			t.Errorf("%s: got %v, want a refusal naming the address and --web.allow-insecure", addr, err)
 		}
+	}
+	srv, err = newServer("0.0.0.0:0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(srv)
+	if got := srv.Addrs()[0].String(); strings.HasPrefix(got, "127.0.0.1:") {
+		t.Errorf("--web.allow-insecure 0.0.0.0:0 bound %s, want all addresses", got)
 	}
 	srv, err = newServer(":0", true)
 	if err != nil {

@@ -114,12 +114,34 @@ func server(t *testing.T, path string, count int, timeouts webconf.Timeouts, h h
 	for i := range addrs {
 		addrs[i] = "127.0.0.1:0"
 	}
-	srv, err := webconf.New(webconf.Options{
+	srv := start(t, webconf.Options{
 		Flags:    &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
 		Handler:  h,
 		Logger:   slog.New(slog.DiscardHandler),
 		Timeouts: timeouts,
 	})
+	var out []string
+	for _, a := range srv.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// startServer is server with one listener and logger, returning the Server.
+func startServer(t *testing.T, path string, logger *slog.Logger) *webconf.Server {
+	t.Helper()
+	addrs := []string{"127.0.0.1:0"}
+	return start(t, webconf.Options{
+		Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello") }),
+		Logger:  logger,
+	})
+}
+
+// start serves opts until the test ends.
+func start(t *testing.T, opts webconf.Options) *webconf.Server {
+	t.Helper()
+	srv, err := webconf.New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -132,11 +154,7 @@ func server(t *testing.T, path string, count int, timeouts webconf.Timeouts, h h
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	var out []string
-	for _, a := range srv.Addrs() {
-		out = append(out, a.String())
-	}
-	return out
+	return srv
 }
 
 func get(c *http.Client, url, user, pass string) (int, string, error) {
@@ -211,7 +229,7 @@ func TestServeMTLSBasicAuth(t *testing.T) {
 func TestServeAllowedSANs(t *testing.T) {
 	path, p := fixtureDir(t, "allowed-sans.good.yml")
 	addr := server(t, path, 1, webconf.Timeouts{}, nil)[0]
-	other := p.NewClient(t, "intruder.test")
+	other := p.NewClient(t, "intruder.test", time.Hour)
 	if status, _, err := get(p.HTTPClient(p.Client), "https://"+addr+"/", "", ""); err != nil || status != http.StatusOK {
 		t.Errorf("allowed SAN: status %d, err %v", status, err)
 	}
@@ -334,4 +352,30 @@ func TestNewRefusesBadConfigBeforeListening(t *testing.T) {
 		t.Fatalf("address left bound after refusing to start: %v", err)
 	}
 	l.Close()
+}
+
+// Warden checks the web config's response headers itself (it reads the
+// file once); it must accept and refuse exactly what exporter-toolkit does.
+func TestHeadersAsToolkit(t *testing.T) {
+	for _, headers := range []string{
+		"X-Frame-Options: deny",
+		"X-Frame-Options: sameorigin",
+		"X-Frame-Options: allow",
+		"X-Content-Type-Options: nosniff",
+		"X-Content-Type-Options: sniff",
+		"Strict-Transport-Security: max-age=31536000",
+		"X-XSS-Protection: 1",
+		"Content-Security-Policy: default-src 'self'",
+		"Server: warden",
+		"Set-Cookie: a=b",
+	} {
+		path := filepath.Join(t.TempDir(), "web.yml")
+		if err := os.WriteFile(path, []byte("http_server_config:\n  headers:\n    "+headers+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ours, theirs := webconf.Validate(path), web.Validate(path)
+		if (ours == nil) != (theirs == nil) {
+			t.Errorf("%s: Warden says %v, exporter-toolkit says %v", headers, ours, theirs)
+		}
+	}
 }

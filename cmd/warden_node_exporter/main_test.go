@@ -27,6 +27,8 @@ func TestRunExitCodes(t *testing.T) {
 			[]string{badConfig, `user \"prometheus\": password is not a bcrypt hash`}},
 		{"bad collector option", []string{"--collector.filesystem.mount-points-include=x", "--collector.filesystem.mount-points-exclude=y", "--web.listen-address=127.0.0.1:0"}, 1, "",
 			[]string{"mutually exclusive"}},
+		{"explicit insecure address", []string{"--web.listen-address=0.0.0.0:0"}, 1, "",
+			[]string{"0.0.0.0:0", "--web.allow-insecure", "no TLS and no authentication"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,10 +82,11 @@ func leafCertificate(l *pki.Leaf) *tls.Certificate {
 	return &c
 }
 
-// NewClient issues another client certificate from the CA, for name.
-func (p *PKI) NewClient(t testing.TB, name string) *tls.Certificate {
+// NewClient issues another client certificate from the CA, for name,
+// valid from five minutes ago for validFor (negative: already expired).
+func (p *PKI) NewClient(t testing.TB, name string, validFor time.Duration) *tls.Certificate {
 	t.Helper()
-	l, err := p.ca.Client(name, []string{name}, time.Hour)
+	l, err := p.ca.Client(name, []string{name}, validFor)
 	if err != nil {
 		t.Fatal(err)
 	}
