@@ -215,6 +215,11 @@ drwxr-xr-x root/root ./usr/share/bash-completion/
 drwxr-xr-x root/root ./usr/share/bash-completion/completions/
 -rw-r--r-- root/root ./usr/share/bash-completion/completions/warden_node_exporter
 -rw-r--r-- root/root ./usr/share/bash-completion/completions/wardentool
+drwxr-xr-x root/root ./usr/share/doc/
+drwxr-xr-x root/root ./usr/share/doc/warden/
+-rw-r--r-- root/root ./usr/share/doc/warden/LICENSE
+-rw-r--r-- root/root ./usr/share/doc/warden/NOTICE
+-rw-r--r-- root/root ./usr/share/doc/warden/copyright
 drwxr-xr-x root/root ./usr/share/man/
 drwxr-xr-x root/root ./usr/share/man/man1/
 -rw-r--r-- root/root ./usr/share/man/man1/warden_node_exporter.1.gz
@@ -237,10 +242,10 @@ rpm_q() { rpm -qp "$@" "$rpm" 2>/dev/null; }
 got=$(rpm_q --qf '%{NAME} %{VERSION}-%{RELEASE} %{ARCH}')
 [[ $got == "warden $want_version $(uname -m)" ]] || fail "rpm is '$got', want warden $want_version $(uname -m)"
 rpm_q --qf '[%{FILEMODES:perms} %{FILEUSERNAME}/%{FILEGROUPNAME} %{FILENAMES}\n]' | sort >"$work/rpm-contents"
-# The rpm holds what the deb holds (its own directories aside), with zsh
-# completion in Fedora's site-functions.
-grep -v '^d' "$work/deb-want" | sed -e 's# \./# /#' -e 's#/zsh/vendor-completions/#/zsh/site-functions/#' |
-	sort >"$work/rpm-want"
+# The rpm holds what the deb holds (its own directories and Debian's
+# copyright file aside), with zsh completion in Fedora's site-functions.
+grep -v -e '^d' -e '/doc/warden/copyright$' "$work/deb-want" |
+	sed -e 's# \./# /#' -e 's#/zsh/vendor-completions/#/zsh/site-functions/#' | sort >"$work/rpm-want"
 grep -v '^d' "$work/rpm-contents" | diff -u "$work/rpm-want" - >&2 || fail "rpm files differ from the deb's (- want, + got)"
 for d in "drwxr-x--- root/warden /etc/warden" "drwx------ warden/warden /var/lib/warden/alert-spool" \
 	"drwxr-xr-x root/root /var/lib/warden/textfile"; do
@@ -252,6 +257,27 @@ for s in preinstall postinstall preuninstall postuninstall; do
 	grep -q "^$s scriptlet" "$work/rpm-scripts" || fail "rpm has no $s scriptlet"
 done
 ok "rpm $got: same files and modes, config file, four scriptlets"
+
+step "licence: Apache-2.0, with LICENSE, NOTICE and Debian's copyright file"
+got=$(dpkg-deb -f "$deb" License)
+[[ $got == Apache-2.0 ]] || fail "deb control License is '$got', want Apache-2.0"
+got=$(rpm_q --qf '%{LICENSE}')
+[[ $got == Apache-2.0 ]] || fail "rpm License is '$got', want Apache-2.0"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/warden/LICENSE | cmp -s - LICENSE ||
+	fail "the deb's /usr/share/doc/warden/LICENSE is not LICENSE"
+grep -q '^ *Apache License$' LICENSE && grep -q '^ *Version 2.0, January 2004$' LICENSE ||
+	fail "LICENSE is not the Apache License 2.0"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/warden/NOTICE | cmp -s - NOTICE ||
+	fail "the deb's /usr/share/doc/warden/NOTICE is not NOTICE"
+for want in 'prometheus/node_exporter' 'prometheus/exporter-toolkit' 'The Prometheus Authors'; do
+	grep -qF "$want" NOTICE || fail "NOTICE does not credit $want"
+done
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/warden/copyright >"$work/copyright"
+head -1 "$work/copyright" | grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
+	fail "copyright is not in Debian's machine-readable format"
+[[ $(sed -n 's/^License: //p' "$work/copyright" | sort -u) == Apache-2.0 ]] ||
+	fail "copyright names licences other than Apache-2.0: $(grep '^License:' "$work/copyright")"
+ok "deb control and rpm say License: Apache-2.0; /usr/share/doc/warden has LICENSE, NOTICE and copyright"
 
 step "man pages and shell completion"
 for name in warden_node_exporter wardentool; do
@@ -459,7 +485,8 @@ dpkg_wait -r warden >/dev/null || fail "dpkg -r failed"
 [[ $(package_state) == "deinstall ok config-files" ]] || fail "state after dpkg -r: $(package_state)"
 for gone in /usr/bin/warden_node_exporter /usr/bin/wardentool /usr/libexec/warden "${units[@]}" \
 	/usr/share/man/man1/warden_node_exporter.1.gz /usr/share/bash-completion/completions/wardentool \
-	/usr/share/zsh/vendor-completions/_wardentool /usr/lib/sysusers.d/warden.conf /usr/lib/tmpfiles.d/warden.conf; do
+	/usr/share/zsh/vendor-completions/_wardentool /usr/lib/sysusers.d/warden.conf /usr/lib/tmpfiles.d/warden.conf \
+	/usr/share/doc/warden; do
 	[[ ! -e $gone ]] || fail "$gone is still there after dpkg -r"
 done
 for kept in /etc/default/warden_node_exporter /etc/warden/web-config.yml /etc/warden/tls/server.key \
