@@ -45,7 +45,7 @@ func BenchmarkAlertSend(b *testing.B) {
 		}
 
 		start := time.Now()
-		code, stdout, stderr := testenv.Run(b, "", testenv.Bin("wardentool"), "alert", "send",
+		code, stdout, stderr := testenv.Run(b, "", bins.Path("wardentool"), "alert", "send",
 			"--alertmanager.url="+am.URL, "--http.config.file="+hc, "--file="+file)
 		warden := time.Since(start)
 		if code != 0 {

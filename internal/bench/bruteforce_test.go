@@ -14,7 +14,10 @@ import (
 	"github.com/warden-exporter/warden/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// bins are Warden's binaries, built by TestMain before any test runs.
+var bins testenv.Binaries
+
+func TestMain(m *testing.M) { testenv.Main(m, &bins) }
 
 // attackers is the number of connections guessing passwords, as in the
 // issue's measurement of node_exporter.
@@ -104,7 +107,7 @@ func BenchmarkBruteForce(b *testing.B) {
 	} {
 		b.Run(set.name, func(b *testing.B) {
 			for range b.N {
-				ours := startExporter(b, "warden", testenv.Bin("warden_node_exporter"), conf, set.collectors)
+				ours := startExporter(b, "warden", bins.Path("warden_node_exporter"), conf, set.collectors)
 				w := underAttack(b, ours)
 				ours.proc.Stop()
 				theirs := startExporter(b, "node_exporter", ref, conf, set.collectors)

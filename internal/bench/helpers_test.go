@@ -26,7 +26,7 @@ import (
 func initConf(b *testing.B, mtls bool) string {
 	b.Helper()
 	conf := filepath.Join(b.TempDir(), "conf")
-	if code, _, stderr := testenv.Run(b, "", testenv.Bin("wardentool"), "init", "--dir", conf, "--host", "localhost"); code != 0 {
+	if code, _, stderr := testenv.Run(b, "", bins.Path("wardentool"), "init", "--dir", conf, "--host", "localhost"); code != 0 {
 		b.Fatal(stderr)
 	}
 	if mtls {

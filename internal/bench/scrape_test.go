@@ -159,7 +159,7 @@ func BenchmarkScrape(b *testing.B) {
 	} {
 		b.Run(set.name, func(b *testing.B) {
 			for range b.N {
-				ours := startExporter(b, "warden", testenv.Bin("warden_node_exporter"), conf, set.collectors)
+				ours := startExporter(b, "warden", bins.Path("warden_node_exporter"), conf, set.collectors)
 				w := underLoad(b, ours)
 				ours.proc.Stop()
 				theirs := startExporter(b, "node_exporter", ref, conf, set.collectors)

@@ -18,7 +18,7 @@ import (
 // alertTool runs `wardentool alert ...` and returns its exit code and output.
 func alertTool(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	return testenv.Run(t, stdin, testenv.Bin("wardentool"), append([]string{"alert"}, args...)...)
+	return testenv.Run(t, stdin, bins.Path("wardentool"), append([]string{"alert"}, args...)...)
 }
 
 // waitAlerts waits until Alertmanager lists alerts matching query and
@@ -233,7 +233,7 @@ func TestExporterFlushesSpool(t *testing.T) {
 	}
 	am.Start()
 	addr := testenv.FreeAddr(t)
-	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.listen-address="+addr, "--alert.config.file="+cfg,
+	p := testenv.Start(t, bins.Path("warden_node_exporter"), "--web.listen-address="+addr, "--alert.config.file="+cfg,
 		"--collector.disable-defaults", "--collector.loadavg")
 	testenv.WaitListening(t, addr, p)
 	waitAlerts(t, am, `filter=alertname="FromDaemon"`, count(1))
@@ -295,7 +295,7 @@ func TestKillDuringSpooling(t *testing.T) {
 		t.Fatal(err)
 	}
 	// batch_size 1000 in 20 files: kill while they are being written.
-	p := testenv.Start(t, testenv.Bin("wardentool"), "alert", "send", "--alert.config.file="+cfg, "--timeout=1s", "--file="+file)
+	p := testenv.Start(t, bins.Path("wardentool"), "alert", "send", "--alert.config.file="+cfg, "--timeout=1s", "--file="+file)
 	testenv.Eventually(t, 20*time.Second, "spooling started", func() error {
 		if st := spoolStats(t, spool); st.Batches == 0 {
 			return fmt.Errorf("no batch yet")

@@ -62,7 +62,7 @@ func scrapePair(t *testing.T, args ...string) (theirs, ours map[string]*dto.Metr
 	ref := testenv.NodeExporter(t)
 	refAddr, ourAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	refProc := testenv.Start(t, ref, append(slices.Clone(args), "--web.listen-address="+refAddr)...)
-	ourProc := testenv.Start(t, testenv.Bin("warden_node_exporter"), append(slices.Clone(args), "--web.listen-address="+ourAddr)...)
+	ourProc := testenv.Start(t, bins.Path("warden_node_exporter"), append(slices.Clone(args), "--web.listen-address="+ourAddr)...)
 	testenv.WaitListening(t, refAddr, refProc)
 	testenv.WaitListening(t, ourAddr, ourProc)
 

@@ -162,7 +162,7 @@ func TestGoldenFixtureOutput(t *testing.T) {
 	t.Setenv("TZ", "UTC")
 
 	addr := testenv.FreeAddr(t)
-	p := testenv.Start(t, testenv.Bin("warden_node_exporter"),
+	p := testenv.Start(t, bins.Path("warden_node_exporter"),
 		"--web.listen-address="+addr,
 		"--web.disable-exporter-metrics",
 		"--path.procfs="+filepath.Join(root, "proc"),

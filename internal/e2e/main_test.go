@@ -8,4 +8,7 @@ import (
 	"github.com/warden-exporter/warden/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// bins are Warden's binaries, built by TestMain before any test runs.
+var bins testenv.Binaries
+
+func TestMain(m *testing.M) { testenv.Main(m, &bins) }

@@ -31,7 +31,7 @@ func startSecureNode(t *testing.T, extraArgs ...string) *secureNode {
 	t.Helper()
 	addr := testenv.FreeAddr(t)
 	conf := filepath.Join(t.TempDir(), "conf")
-	code, stdout, stderr := testenv.Run(t, "", testenv.Bin("wardentool"), "init", "--dir", conf,
+	code, stdout, stderr := testenv.Run(t, "", bins.Path("wardentool"), "init", "--dir", conf,
 		"--host", "localhost", "--host", "127.0.0.1", "--target", addr)
 	if code != 0 {
 		t.Fatalf("wardentool init: exit %d\n%s%s", code, stdout, stderr)
@@ -40,7 +40,7 @@ func startSecureNode(t *testing.T, extraArgs ...string) *secureNode {
 		"--web.config.file=" + filepath.Join(conf, "web-config.yml"),
 		"--web.listen-address=" + addr,
 	}, extraArgs...)
-	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), args...)
+	p := testenv.Start(t, bins.Path("warden_node_exporter"), args...)
 	testenv.WaitListening(t, addr, p)
 	return &secureNode{addr: addr, conf: conf, proc: p}
 }
@@ -137,7 +137,7 @@ func TestPrometheusScrapesOverMTLS(t *testing.T) {
 	testenv.WaitListening(t, promAddr, p)
 
 	testenv.Eventually(t, 90*time.Second, "up == 1 for the warden_node job", func() error {
-		s, err := testenv.PromQuery(promAddr, `up{job="warden_node"}`)
+		s, err := testenv.PromQuery(t.Context(), promAddr, `up{job="warden_node"}`)
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func TestPrometheusScrapesOverMTLS(t *testing.T) {
 		return nil
 	})
 	testenv.Eventually(t, 30*time.Second, "node metrics in Prometheus", func() error {
-		s, err := testenv.PromQuery(promAddr, `node_scrape_collector_success{job="warden_node"}`)
+		s, err := testenv.PromQuery(t.Context(), promAddr, `node_scrape_collector_success{job="warden_node"}`)
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func TestPrometheusScrapesOverMTLS(t *testing.T) {
 				return fmt.Errorf("collector %s failed", x.Metric["collector"])
 			}
 		}
-		load, err := testenv.PromQuery(promAddr, `node_load1{job="warden_node"}`)
+		load, err := testenv.PromQuery(t.Context(), promAddr, `node_load1{job="warden_node"}`)
 		if err != nil || len(load) != 1 {
 			return fmt.Errorf("node_load1: %+v, %w", load, err)
 		}
@@ -293,7 +293,7 @@ func TestCollectFilter(t *testing.T) {
 // naming the file and the problem.
 func TestStartRefusesBadConfig(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "conf")
-	if code, _, stderr := testenv.Run(t, "", testenv.Bin("wardentool"), "init", "--dir", conf); code != 0 {
+	if code, _, stderr := testenv.Run(t, "", bins.Path("wardentool"), "init", "--dir", conf); code != 0 {
 		t.Fatalf("init: %s", stderr)
 	}
 	// The client's key does not belong to the server's certificate.
@@ -305,7 +305,7 @@ func TestStartRefusesBadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := testenv.FreeAddr(t)
-	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.config.file="+filepath.Join(conf, "web-config.yml"), "--web.listen-address="+addr)
+	p := testenv.Start(t, bins.Path("warden_node_exporter"), "--web.config.file="+filepath.Join(conf, "web-config.yml"), "--web.listen-address="+addr)
 	if code := p.Exited(20 * time.Second); code <= 0 {
 		t.Fatalf("exit code %d, want non-zero", code)
 	}
@@ -315,7 +315,7 @@ func TestStartRefusesBadConfig(t *testing.T) {
 			t.Errorf("error output lacks %q:\n%s", want, out)
 		}
 	}
-	code, _, stderr := testenv.Run(t, "", testenv.Bin("wardentool"), "check", "web-config", filepath.Join(conf, "web-config.yml"))
+	code, _, stderr := testenv.Run(t, "", bins.Path("wardentool"), "check", "web-config", filepath.Join(conf, "web-config.yml"))
 	if code != 1 || !strings.Contains(stderr, "do not form a valid pair") {
 		t.Errorf("wardentool check: exit %d, %s", code, stderr)
 	}

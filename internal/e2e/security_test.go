@@ -29,7 +29,7 @@ func startTokenNode(t *testing.T, rules string) *tokenNode {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "conf")
 	addr := testenv.FreeAddr(t)
-	if code, _, stderr := testenv.Run(t, "", testenv.Bin("wardentool"), "init", "--dir", conf, "--host", "localhost", "--target", addr); code != 0 {
+	if code, _, stderr := testenv.Run(t, "", bins.Path("wardentool"), "init", "--dir", conf, "--host", "localhost", "--target", addr); code != 0 {
 		t.Fatalf("init: %s", stderr)
 	}
 	web, err := os.ReadFile(filepath.Join(conf, "web-config.yml"))
@@ -45,7 +45,7 @@ func startTokenNode(t *testing.T, rules string) *tokenNode {
 	var entries []string
 	for _, name := range []string{"prometheus-token", "limited"} {
 		file := filepath.Join(dir, name)
-		code, stdout, stderr := testenv.Run(t, "", testenv.Bin("wardentool"), "token", "new", name, "--token-file", file)
+		code, stdout, stderr := testenv.Run(t, "", bins.Path("wardentool"), "token", "new", name, "--token-file", file)
 		if code != 0 {
 			t.Fatalf("token new: %s", stderr)
 		}
@@ -61,7 +61,7 @@ func startTokenNode(t *testing.T, rules string) *tokenNode {
 	if err := os.WriteFile(authPath, []byte(auth), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.config.file="+filepath.Join(conf, "web-config.yml"),
+	p := testenv.Start(t, bins.Path("warden_node_exporter"), "--web.config.file="+filepath.Join(conf, "web-config.yml"),
 		"--web.auth.file="+authPath, "--web.listen-address="+addr)
 	testenv.WaitListening(t, addr, p)
 	n.secureNode = &secureNode{addr: addr, conf: conf, proc: p}
@@ -131,14 +131,14 @@ scrape_configs:
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
 	testenv.WaitListening(t, promAddr, p)
 	testenv.Eventually(t, 90*time.Second, "up == 1 with a bearer token", func() error {
-		s, err := testenv.PromQuery(promAddr, `up{job="token"}`)
+		s, err := testenv.PromQuery(t.Context(), promAddr, `up{job="token"}`)
 		if err != nil {
 			return err
 		}
 		if len(s) != 1 || s[0].Value != 1 {
 			return fmt.Errorf("up = %+v", s)
 		}
-		m, err := testenv.PromQuery(promAddr, `warden_http_auth_success_total{job="token",method="bearer"} > 0`)
+		m, err := testenv.PromQuery(t.Context(), promAddr, `warden_http_auth_success_total{job="token",method="bearer"} > 0`)
 		if err != nil || len(m) != 1 {
 			return fmt.Errorf("bearer successes: %+v %w", m, err)
 		}
@@ -210,7 +210,7 @@ func TestSecurityRulesOnDaemon(t *testing.T) {
 // TestInsecureNonLoopbackRefused: without TLS and authentication the daemon
 // will not serve a non-loopback address unless told to.
 func TestInsecureNonLoopbackRefused(t *testing.T) {
-	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.listen-address=192.0.2.1:9100")
+	p := testenv.Start(t, bins.Path("warden_node_exporter"), "--web.listen-address=192.0.2.1:9100")
 	if code := p.Exited(20 * time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
@@ -219,7 +219,7 @@ func TestInsecureNonLoopbackRefused(t *testing.T) {
 	}
 	addr := testenv.FreeAddr(t)
 	_, port, _ := strings.Cut(addr, ":")
-	p = testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.listen-address=:"+port)
+	p = testenv.Start(t, bins.Path("warden_node_exporter"), "--web.listen-address=:"+port)
 	testenv.WaitListening(t, "127.0.0.1:"+port, p)
 	if !strings.Contains(p.Log(), "serving loopback only") {
 		t.Errorf("no warning that only loopback is served:\n%s", p.Log())
@@ -233,7 +233,7 @@ func TestBadAuthFileRefusedAtStart(t *testing.T) {
 	if err := os.WriteFile(auth, []byte("bearer_tokens:\n  ci: my-secret-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := testenv.Start(t, testenv.Bin("warden_node_exporter"), "--web.listen-address=127.0.0.1:0", "--web.auth.file="+auth)
+	p := testenv.Start(t, bins.Path("warden_node_exporter"), "--web.listen-address=127.0.0.1:0", "--web.auth.file="+auth)
 	if code := p.Exited(20 * time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
