@@ -34,7 +34,8 @@ type AuthConfig struct {
 
 // Rule allows identities onto paths.
 type Rule struct {
-	// Identities are "user:NAME", "token:NAME", "cert:SAN-or-CN", or "*"
+	// Identities are "user:NAME", "token:NAME", "cert:DNS-SAN" (or the CN
+	// of a certificate without SANs), "cert:uri:URI", "cert:ip:IP", or "*"
 	// for any authenticated identity.
 	Identities []string `yaml:"identities"`
 	// Paths are exact paths, or prefixes ending in "*" ("/*" is everything).
@@ -141,6 +142,9 @@ func LoadAuthFile(path string) (*AuthConfig, error) {
 	content, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("auth file %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o002 != 0 {
+		return nil, fmt.Errorf("auth file %s: writable by others (mode %#o): anyone on the host could change who gets in; chmod o-w", path, fi.Mode().Perm())
 	}
 	c := &AuthConfig{FailedAuth: DefaultFailedAuth}
 	if err := yaml.UnmarshalStrict(content, c); err != nil {

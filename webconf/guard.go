@@ -13,8 +13,9 @@ import (
 
 // Identity is who a request authenticated as.
 type Identity struct {
-	// Names are the request's identities: "user:NAME", "token:NAME",
-	// "cert:NAME" for each SAN and the CN of a verified client certificate.
+	// Names are the request's identities: "user:NAME", "token:NAME", and
+	// for a verified client certificate "cert:NAME" for each DNS SAN,
+	// "cert:uri:URI", "cert:ip:IP", or "cert:CN" when it has no SAN.
 	Names []string
 	// Collectors limits what a scrape may collect; nil means no limit.
 	Collectors []string
@@ -108,29 +109,35 @@ func parseBasic(value string) (user, pass string, ok bool) {
 	return r.BasicAuth()
 }
 
-// certNames returns "cert:NAME" for every SAN and the CN of the verified
-// client certificate of r, sorted, or nil.
+// certNames returns the identities of the verified client certificate of
+// r, sorted, or nil: "cert:NAME" for each DNS SAN, "cert:uri:URI" for each
+// URI SAN and "cert:ip:IP" for each IP SAN, as client_allowed_sans
+// checks SANs. The subject's CN counts ("cert:CN") only for a certificate
+// without any SAN, so that a CN cannot claim a name its SANs do not give.
+// E-mail SANs name no identity.
 func certNames(r *http.Request) []string {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
 		return nil
 	}
 	leaf := r.TLS.VerifiedChains[0][0]
-	names := append(append([]string{}, leaf.DNSNames...), leaf.EmailAddresses...)
-	for _, ip := range leaf.IPAddresses {
-		names = append(names, ip.String())
+	var ids []string
+	for _, n := range leaf.DNSNames {
+		if !strings.Contains(n, ":") { // not a DNS name; would pass for uri: or ip:
+			ids = append(ids, "cert:"+n)
+		}
 	}
 	for _, u := range leaf.URIs {
-		names = append(names, u.String())
+		ids = append(ids, "cert:uri:"+u.String())
 	}
-	if leaf.Subject.CommonName != "" {
-		names = append(names, leaf.Subject.CommonName)
+	for _, ip := range leaf.IPAddresses {
+		ids = append(ids, "cert:ip:"+ip.String())
 	}
-	slices.Sort(names)
-	ids := make([]string, 0, len(names))
-	for _, n := range slices.Compact(names) {
-		ids = append(ids, "cert:"+n)
+	hasSAN := len(ids) > 0 || len(leaf.EmailAddresses) > 0
+	if cn := leaf.Subject.CommonName; !hasSAN && cn != "" && !strings.Contains(cn, ":") {
+		ids = append(ids, "cert:"+cn)
 	}
-	return ids
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 func sourceOf(r *http.Request) string {
@@ -142,6 +149,9 @@ func sourceOf(r *http.Request) string {
 }
 
 func (g *guard) refuse(w http.ResponseWriter, r *http.Request, s *state, v verdict) {
+	// A refused client does not keep its connection for the idle timeout
+	// (HTTP/2: the connection is shut down gracefully).
+	w.Header().Set("Connection", "close")
 	g.metrics.refused.WithLabelValues(string(v.reason)).Inc()
 	g.audit.refused(v.reason,
 		"remote_addr", r.RemoteAddr,

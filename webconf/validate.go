@@ -6,9 +6,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v2"
@@ -98,6 +100,7 @@ func readWebConfig(path string) (*webConfig, error) {
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, fmt.Errorf("web config %s: %s: %s", path, field, fmt.Sprintf(format, args...)))
 	}
+	checkMode(path, "file", false, bad)
 	checkUsers(c, bad)
 	if err := checkHeaders(c.HTTPConfig.Header); err != nil {
 		bad("http_server_config", "headers: %v", err)
@@ -105,6 +108,9 @@ func readWebConfig(path string) (*webConfig, error) {
 	if t := &c.TLSConfig; t.IsEnabled() {
 		w.cert = w.readPEM(t.TLSCertPath, t.TLSCert, "cert_file", "cert", bad)
 		w.key = w.readPEM(t.TLSKeyPath, string(t.TLSKey), "key_file", "key", bad)
+		if t.TLSKeyPath != "" {
+			checkMode(t.TLSKeyPath, "key_file", true, bad)
+		}
 		if t.ClientCAs != "" || t.ClientCAsText != "" {
 			w.ca = w.readPEM(t.ClientCAs, t.ClientCAsText, "client_ca_file", "client_ca", bad)
 		}
@@ -122,10 +128,39 @@ func checkUsers(c *web.Config, bad func(field, format string, args ...any)) {
 		users = append(users, u)
 	}
 	slices.Sort(users)
+	costs := map[int][]string{}
 	for _, u := range users {
-		if _, err := bcrypt.Cost([]byte(c.Users[u])); err != nil {
+		cost, err := bcrypt.Cost([]byte(c.Users[u]))
+		if err != nil {
 			bad("basic_auth_users", "user %q: password is not a bcrypt hash (make one with `wardentool hash-password`): %v", u, err)
+			continue
 		}
+		costs[cost] = append(costs[cost], u)
+	}
+	if len(costs) > 1 {
+		// The decoy hash checked for unknown users has one cost; a user
+		// of a lower cost would answer a wrong password faster than an
+		// unknown user is answered, which tells who exists.
+		var parts []string
+		for _, cost := range slices.Sorted(maps.Keys(costs)) {
+			parts = append(parts, fmt.Sprintf("cost %d (%s)", cost, strings.Join(costs[cost], ", ")))
+		}
+		bad("basic_auth_users", "bcrypt costs differ: %s; a wrong password would then answer faster for some users than for unknown ones, which tells who exists: hash every password at one cost", strings.Join(parts, ", "))
+	}
+}
+
+// checkMode refuses a file others may write (a configuration) or read (a
+// private key); group read stays allowed (0640 root:warden).
+func checkMode(path, field string, secret bool, bad func(field, format string, args ...any)) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return // reading it reports why
+	}
+	switch mode := fi.Mode().Perm(); {
+	case mode&0o002 != 0:
+		bad(field, "%s is writable by others (mode %#o): anyone on the host could change it; chmod o-w", path, mode)
+	case secret && mode&0o004 != 0:
+		bad(field, "%s is readable by others (mode %#o): it holds a secret; chmod o-r", path, mode)
 	}
 }
 

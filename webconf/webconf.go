@@ -298,7 +298,10 @@ func (s *Server) newHTTPServer() *http.Server {
 		ReadTimeout:       t.Read,
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          log.New(errorLog{s.opts.Logger}, "", 0),
+		// "OPTIONS *" goes through the guard like any other request
+		// instead of Go's built-in answer before authentication.
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     log.New(errorLog{s.opts.Logger}, "", 0),
 	}
 	st := s.state.Load()
 	if st.tls != nil {

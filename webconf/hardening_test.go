@@ -1,0 +1,130 @@
+package webconf_test
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/warden-exporter/warden/webconf"
+)
+
+// A configuration others may change, or a key others may read, is refused
+// at start (and by Validate, which wardentool check runs); group read is
+// fine (the package's 0640 root:warden).
+func TestFileModes(t *testing.T) {
+	tests := []struct {
+		name       string
+		file       string // relative to the fixture directory
+		mode       os.FileMode
+		wantSubstr string // "" : accepted
+	}{
+		{"web config 0640", "web-config.yml", 0o640, ""},
+		{"web config writable by others", "web-config.yml", 0o602, "writable by others"},
+		{"key 0640", "server.key", 0o640, ""},
+		{"key readable by others", "server.key", 0o644, "readable by others"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, p := fixtureDir(t, "mtls-basic.good.yml")
+			target := p.Path(tt.file)
+			if tt.file == "web-config.yml" {
+				target = path
+			}
+			if err := os.Chmod(target, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			err := webconf.Validate(path)
+			if tt.wantSubstr == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantSubstr) || !strings.Contains(err.Error(), target) {
+				t.Errorf("got %v, want an error naming %s and %q", err, target, tt.wantSubstr)
+			}
+		})
+	}
+	auth := filepath.Join(t.TempDir(), "auth.yml")
+	if err := os.WriteFile(auth, []byte("public_paths: [/-/healthy]\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(auth, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := webconf.LoadAuthFile(auth); err == nil || !strings.Contains(err.Error(), "writable by others") {
+		t.Errorf("auth file 0666: got %v", err)
+	}
+}
+
+// Users whose hashes have different bcrypt costs could be told apart by
+// timing (the decoy for unknown users has one cost): refused, saying why.
+func TestMixedBcryptCostsRefused(t *testing.T) {
+	h4, _ := bcrypt.GenerateFromPassword([]byte("a"), 4)
+	h5, _ := bcrypt.GenerateFromPassword([]byte("b"), 5)
+	path := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(path, []byte("basic_auth_users:\n  alice: "+string(h4)+"\n  bob: "+string(h5)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := webconf.Validate(path)
+	for _, want := range []string{path, "bcrypt costs differ", "cost 4 (alice)", "cost 5 (bob)", "tells who exists"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+}
+
+// rawExchange sends raw on one TLS connection with the PKI's client
+// certificate and returns the status line of the answer and whether the
+// server then closed the connection.
+func rawExchange(t *testing.T, addr string, cfg *tls.Config, raw string) (status string, closed bool) {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// A second request on the same connection.
+	io.WriteString(c, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, err = br.ReadByte()
+	return resp.Status, err != nil
+}
+
+// "OPTIONS *" is answered by the security layer like any request (Go's
+// built-in handler answered 200 before authentication), and a refused
+// client loses its keep-alive connection.
+func TestOptionsStarAndRefusalsClose(t *testing.T) {
+	path, p := fixtureDir(t, "mtls-basic.good.yml")
+	srv := startServer(t, path, slog.New(slog.DiscardHandler))
+	addr := srv.Addrs()[0].String()
+	cfg := p.ClientTLS(p.Client)
+	if status, closed := rawExchange(t, addr, cfg, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"); !strings.HasPrefix(status, "401") || !closed {
+		t.Errorf("OPTIONS * without credentials: %s, connection closed %v; want 401 and closed", status, closed)
+	}
+	if status, closed := rawExchange(t, addr, cfg, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cHJvbWV0aGV1czp3cm9uZw==\r\n\r\n"); !strings.HasPrefix(status, "401") || !closed {
+		t.Errorf("wrong password: %s, connection closed %v; want 401 and closed", status, closed)
+	}
+	if status, closed := rawExchange(t, addr, cfg, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cHJvbWV0aGV1czpzZWNyZXQ=\r\n\r\n"); !strings.HasPrefix(status, "200") || closed {
+		t.Errorf("right password: %s, connection closed %v; want 200 and kept", status, closed)
+	}
+}
