@@ -190,7 +190,8 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if opts.Always != nil {
+		own := ownMetricsAllowed(r)
+		if opts.Always != nil && own {
 			cs = append(cs, opts.Always()...)
 		}
 		reg := prometheus.NewRegistry()
@@ -201,7 +202,11 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 				return
 			}
 		}
-		promhttp.HandlerFor(prometheus.Gatherers{exporterReg, reg}, promhttp.HandlerOpts{
+		gatherers := prometheus.Gatherers{reg}
+		if own {
+			gatherers = append(gatherers, exporterReg)
+		}
+		promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
 			ErrorLog:      errorLog,
 			ErrorHandling: promhttp.ContinueOnError,
 		}).ServeHTTP(w, r)
@@ -210,6 +215,18 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 		return scrape
 	}
 	return promhttp.InstrumentMetricHandler(exporterReg, scrape)
+}
+
+// OwnMetrics is the name an auth rule's collectors: gives to the
+// exporter's own metrics (warden_*, build info, go_*, process_*,
+// promhttp_*), which an identity with a collector limit sees only when
+// its limit names it: they tell about the exporter, its clients and its
+// certificates, not about what the limit allows.
+const OwnMetrics = "exporter"
+
+func ownMetricsAllowed(r *http.Request) bool {
+	id, ok := webconf.IdentityFrom(r.Context())
+	return !ok || id.Collectors == nil || slices.Contains(id.Collectors, OwnMetrics)
 }
 
 func scrapeContext(r *http.Request) (context.Context, context.CancelFunc) {

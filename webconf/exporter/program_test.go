@@ -83,6 +83,33 @@ func TestCollectorLimitIsEnforcedForNamedCollectors(t *testing.T) {
 		if got := strings.Contains(body, "test_x 1"); got != wantX {
 			t.Errorf("%s: test_x present %v, want %v", path, got, wantX)
 		}
+		// The exporter's own metrics are not among what [x] allows.
+		for _, own := range []string{"warden_", "go_", "process_", "promhttp_", "limited_exporter_build_info"} {
+			if strings.Contains(body, own) {
+				t.Errorf("%s: an identity limited to [x] sees %s*", path, own)
+			}
+		}
+	}
+}
+
+// A limit that names "exporter" shows the exporter's own metrics too.
+func TestCollectorLimitNamingExporter(t *testing.T) {
+	authFile := writeAuthFile(t, "[x, exporter]")
+	p := exporter.New(exporter.Options{Name: "limited_exporter", DefaultAddress: ":0", Stderr: &bytes.Buffer{}})
+	e := webconftest.Start(t, p, func(exporter.Env) (exporter.Metrics, error) {
+		return exporter.Named(exporter.NamedCollectors(map[string]prometheus.Collector{"x": gauge("test_x"), "y": gauge("test_y")})), nil
+	}, "--web.auth.file="+authFile)
+	status, body := e.Get(t, e.Client, "/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	for _, want := range []string{"test_x 1", "warden_http_requests_refused_total", "go_goroutines", "limited_exporter_build_info"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("limit [x, exporter] lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "test_y") {
+		t.Error("limit [x, exporter] shows y")
 	}
 }
 
