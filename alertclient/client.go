@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,17 +64,26 @@ type endpoint struct {
 	timeout time.Duration
 }
 
-// New builds a client. It does no network I/O.
+// New builds a client. It does no network I/O. It applies the defaults to
+// a copy of opts.Config and validates it as UnmarshalYAML does, so a Config
+// built in Go with zero fields gets the defaults, and one with negative
+// ones is an error naming the field; opts.Config itself is not changed.
 func New(opts Options) (*Client, error) {
 	if opts.Config == nil || opts.Logger == nil {
 		return nil, errors.New("alertclient: Config and Logger are required")
+	}
+	cfg := *opts.Config
+	// validate writes defaults into the entries: not into the caller's.
+	cfg.Alertmanagers = slices.Clone(cfg.Alertmanagers)
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("alertclient: %w", err)
 	}
 	ua := opts.UserAgent
 	if ua == "" {
 		ua = "warden-alertclient"
 	}
-	c := &Client{cfg: opts.Config, logger: opts.Logger, metrics: newMetrics(), progress: opts.Progress}
-	for i, am := range opts.Config.Alertmanagers {
+	c := &Client{cfg: &cfg, logger: opts.Logger, metrics: newMetrics(), progress: opts.Progress}
+	for i, am := range cfg.Alertmanagers {
 		// prometheus/common's client re-reads certificates, keys and
 		// credential files when they change on disk.
 		hc, err := config.NewClientFromConfig(am.HTTPConfig, ua, config.WithUserAgent(ua))
@@ -96,8 +106,8 @@ func New(opts Options) (*Client, error) {
 			})
 		}
 	}
-	if dir := opts.Config.Spool.Directory; dir != "" {
-		s, err := OpenSpool(dir, opts.Config.Spool.MaxBytes)
+	if dir := cfg.Spool.Directory; dir != "" {
+		s, err := OpenSpool(dir, cfg.Spool.MaxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("spool: %w", err)
 		}
@@ -133,20 +143,12 @@ type Result struct {
 // accepted before ctx's deadline, for reasons that may pass (network,
 // 5xx, 429), goes into the spool, and Send returns ErrSpooled. Alerts
 // refused outright (4xx, TLS verification) end with ErrNotDelivered.
+// The alerts posted are those Payload returns; alerts is not changed.
 func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
 	if err := Validate(alerts); err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	for i := range alerts {
-		// A spooled alert delivered later must keep the time it started.
-		if a := &alerts[i]; a.StartsAt.IsZero() {
-			a.StartsAt = now
-			if !a.EndsAt.IsZero() && a.EndsAt.Before(now) {
-				a.StartsAt = a.EndsAt
-			}
-		}
-	}
+	alerts = prepare(alerts, time.Now())
 	sendCtx, cancel := c.sendContext(ctx)
 	defer cancel()
 	res := &Result{}
@@ -371,9 +373,30 @@ func permanentNetError(err error) bool {
 	return false
 }
 
-// Payload returns alerts as Alertmanager's API receives them: what a send
-// posts, for --dry-run.
-func Payload(alerts []Alert) models.PostableAlerts { return toPostable(alerts) }
+// Payload returns alerts as Alertmanager's API receives them from a Send
+// at now, with startsAt filled in as Send does (its batches in one array):
+// the exact payload, for --dry-run.
+func Payload(alerts []Alert, now time.Time) models.PostableAlerts {
+	return toPostable(prepare(alerts, now))
+}
+
+// prepare returns alerts as a send at now posts them, leaving alerts
+// as they are. An alert without startsAt starts now (or at its endsAt, when
+// that is already past, so that it does not end before it starts), and
+// keeps that time: a spooled alert delivered later must keep the time it
+// started, not take the time of its delivery.
+func prepare(alerts []Alert, now time.Time) []Alert {
+	out := slices.Clone(alerts)
+	for i := range out {
+		if a := &out[i]; a.StartsAt.IsZero() {
+			a.StartsAt = now
+			if !a.EndsAt.IsZero() && a.EndsAt.Before(now) {
+				a.StartsAt = a.EndsAt
+			}
+		}
+	}
+	return out
+}
 
 func toPostable(alerts []Alert) models.PostableAlerts {
 	out := make(models.PostableAlerts, len(alerts))

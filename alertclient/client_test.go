@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,6 +80,17 @@ func (f *fakeAM) count() int {
 // testClient builds a client for the URLs, trusting the fakes' certificate.
 func testClient(t *testing.T, spool string, fakes []*fakeAM, urls ...string) *Client {
 	t.Helper()
+	c, err := New(Options{Config: testConfig(t, spool, fakes, urls...), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// testConfig is a Config, built in Go, for the URLs and the fakes: short
+// backoffs and batches of two.
+func testConfig(t *testing.T, spool string, fakes []*fakeAM, urls ...string) *Config {
+	t.Helper()
 	hc := config.DefaultHTTPClientConfig
 	if len(fakes) > 0 {
 		caFile := filepath.Join(t.TempDir(), "ca.pem")
@@ -92,20 +106,12 @@ func testClient(t *testing.T, spool string, fakes []*fakeAM, urls ...string) *Cl
 	for _, f := range fakes {
 		urls = append(urls, f.URL)
 	}
-	cfg := &Config{
+	return &Config{
 		Alertmanagers: []AlertmanagerConfig{{URLs: urls, HTTPConfig: hc, Timeout: model.Duration(2 * time.Second)}},
 		Retry:         RetryConfig{InitialBackoff: model.Duration(10 * time.Millisecond), MaxBackoff: model.Duration(50 * time.Millisecond)},
 		Spool:         SpoolConfig{Directory: spool},
 		BatchSize:     2,
 	}
-	if err := cfg.validate(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func alertsNamed(names ...string) []Alert {
@@ -282,5 +288,101 @@ func TestCorruptSpoolFileDoesNotBlockSending(t *testing.T) {
 	}
 	if st, _ := c.spool.Stats(); st.Corrupt != 1 {
 		t.Errorf("corrupt file not kept aside: %+v", st)
+	}
+}
+
+// A Config built in Go is safe with its numbers at zero: New gives every
+// number and duration left at zero its default, and a send then uses it (a retry
+// waits, batches advance, requests have time, alerts spool), where it
+// used to panic, loop or fail every request. A negative one, or a
+// max_backoff below initial_backoff, is an error from New naming the field;
+// so is no Alertmanager, which used to count every alert as delivered.
+func TestNewZeroAndNegativeFields(t *testing.T) {
+	ms := func(n int) model.Duration { return model.Duration(time.Duration(n) * time.Millisecond) }
+	tests := []struct {
+		name string
+		set  func(*Config)
+		// statuses the fake answers in turn; the last repeats.
+		statuses []int
+		alerts   int
+		// wantErr is New's error; "" when New must build the client.
+		wantErr string
+		// wantPosts is how many POSTs the send makes; 0 when not counted.
+		wantPosts int32
+		// spooled: the fake never accepts, and the alerts must end in the spool.
+		spooled bool
+	}{
+		{name: "timeout zero", set: func(c *Config) { c.Alertmanagers[0].Timeout = 0 }, statuses: []int{200}, alerts: 1, wantPosts: 1},
+		{name: "timeout negative", set: func(c *Config) { c.Alertmanagers[0].Timeout = ms(-1) }, wantErr: "alertmanagers[0].timeout: must be positive"},
+		// The default initial_backoff is above testConfig's max_backoff.
+		{name: "initial_backoff zero", set: func(c *Config) { c.Retry.InitialBackoff, c.Retry.MaxBackoff = 0, ms(1000) }, statuses: []int{503, 200}, alerts: 1, wantPosts: 2},
+		{name: "initial_backoff negative", set: func(c *Config) { c.Retry.InitialBackoff = ms(-1) }, wantErr: "retry: need 0 < initial_backoff <= max_backoff"},
+		{name: "max_backoff zero", set: func(c *Config) { c.Retry.MaxBackoff = 0 }, statuses: []int{503, 503, 503, 200}, alerts: 1, wantPosts: 4},
+		{name: "max_backoff negative", set: func(c *Config) { c.Retry.MaxBackoff = ms(-1) }, wantErr: "retry: need 0 < initial_backoff <= max_backoff"},
+		{name: "max_backoff below initial_backoff", set: func(c *Config) { c.Retry.InitialBackoff, c.Retry.MaxBackoff = ms(20), ms(10) }, wantErr: "retry: need 0 < initial_backoff <= max_backoff"},
+		{name: "batch_size zero", set: func(c *Config) { c.BatchSize = 0 }, statuses: []int{200}, alerts: DefaultBatchSize + 1, wantPosts: 2},
+		{name: "batch_size negative", set: func(c *Config) { c.BatchSize = -1 }, wantErr: "batch_size: must be positive"},
+		{name: "spool max_bytes zero", set: func(c *Config) { c.Spool.MaxBytes = 0 }, statuses: []int{503}, alerts: 3, spooled: true},
+		{name: "no alertmanagers", set: func(c *Config) { c.Alertmanagers = nil }, wantErr: "alertmanagers: at least one is needed"},
+		{name: "spool max_bytes negative", set: func(c *Config) { c.Spool.MaxBytes = -1 }, wantErr: "spool.max_bytes: must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeAM(t, tt.statuses...)
+			cfg := testConfig(t, t.TempDir(), []*fakeAM{f})
+			tt.set(cfg)
+			given := *cfg
+			given.Alertmanagers = slices.Clone(cfg.Alertmanagers)
+			c, err := New(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("New: got %v, want an error with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*cfg, given) {
+				t.Errorf("New changed the caller's Config:\n got %+v\nwant %+v", *cfg, given)
+			}
+
+			timeout := 10 * time.Second
+			if tt.spooled {
+				timeout = time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			names := make([]string, tt.alerts)
+			for i := range names {
+				names[i] = fmt.Sprintf("A%d", i)
+			}
+			var res *Result
+			sent := make(chan struct{})
+			go func() {
+				defer close(sent)
+				res, err = c.Send(ctx, alertsNamed(names...))
+			}()
+			select {
+			case <-sent:
+			case <-time.After(timeout + 5*time.Second):
+				t.Fatalf("Send did not return %s after its deadline: a loop that does not advance", 5*time.Second)
+			}
+			if tt.spooled {
+				if !errors.Is(err, ErrSpooled) || res.Spooled != tt.alerts {
+					t.Fatalf("res %+v err %v, want %d alerts spooled", res, err, tt.alerts)
+				}
+				if c.spool.maxBytes != DefaultSpoolMaxBytes {
+					t.Errorf("spool bound %d, want the default %d", c.spool.maxBytes, DefaultSpoolMaxBytes)
+				}
+				return
+			}
+			if err != nil || res.Delivered != tt.alerts || f.count() != tt.alerts {
+				t.Fatalf("res %+v err %v, fake accepted %d of %d", res, err, f.count(), tt.alerts)
+			}
+			if got := f.posts.Load(); got != tt.wantPosts {
+				t.Errorf("%d POSTs, want %d", got, tt.wantPosts)
+			}
+		})
 	}
 }

@@ -14,7 +14,10 @@ import (
 )
 
 // Config is the --alert.config.file shared by wardentool and
-// warden_node_exporter.
+// warden_node_exporter. A number or duration left at zero means its
+// default, in a file and in a Config built in Go alike: UnmarshalYAML and
+// New apply the same defaults and checks, so that no zero field makes a
+// client panic, loop or fail every request.
 type Config struct {
 	// Alertmanagers are sent every batch. Within one entry, all URLs share
 	// the HTTP client configuration.
@@ -51,7 +54,7 @@ type SpoolConfig struct {
 	MaxBytes int64 `yaml:"max_bytes"`
 }
 
-// Defaults.
+// Defaults of the fields left at zero.
 const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultInitialBackoff = 500 * time.Millisecond
@@ -70,6 +73,9 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	return c.validate()
 }
 
+// validate applies the defaults to the fields left at zero and checks the
+// rest, naming the field at fault. It is the one place for both, used by
+// UnmarshalYAML, FlagConfig and New.
 func (c *Config) validate() error {
 	if len(c.Alertmanagers) == 0 {
 		return errors.New("alertmanagers: at least one is needed")

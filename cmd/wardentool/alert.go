@@ -93,7 +93,7 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		if a.dryRun {
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
-			if err := enc.Encode(alertclient.Payload(alerts)); err != nil {
+			if err := enc.Encode(alertclient.Payload(alerts, time.Now())); err != nil {
 				return fail(exitInvalid, "%v", err)
 			}
 			return exitAccepted
