@@ -136,21 +136,30 @@ func (c *AuthConfig) refuseCollectorLimits(path string) error {
 // LoadAuthFile reads and validates an auth file. An empty path gives the
 // defaults: no tokens, no public paths, no rules.
 func LoadAuthFile(path string) (*AuthConfig, error) {
+	c, _, err := loadAuthFile(path)
+	return c, err
+}
+
+// loadAuthFile is LoadAuthFile, also returning the content it read.
+func loadAuthFile(path string) (*AuthConfig, []byte, error) {
 	if path == "" {
-		return &AuthConfig{FailedAuth: DefaultFailedAuth}, nil
+		return &AuthConfig{FailedAuth: DefaultFailedAuth}, nil, nil
 	}
 	content, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("auth file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("auth file %s: %w", path, err)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o002 != 0 {
-		return nil, fmt.Errorf("auth file %s: writable by others (mode %#o): anyone on the host could change who gets in; chmod o-w", path, fi.Mode().Perm())
+		return nil, nil, fmt.Errorf("auth file %s: writable by others (mode %#o): anyone on the host could change who gets in; chmod o-w", path, fi.Mode().Perm())
+	}
+	if isEmptyYAML(content) {
+		return nil, nil, fmt.Errorf("auth file %s: %w", path, errEmpty)
 	}
 	c := &AuthConfig{FailedAuth: DefaultFailedAuth}
 	if err := yaml.UnmarshalStrict(content, c); err != nil {
-		return nil, fmt.Errorf("auth file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("auth file %s: %w", path, err)
 	}
-	return c, nil
+	return c, content, nil
 }
 
 // ValidateTokenName checks a bearer token's name.

@@ -51,6 +51,7 @@ type secured struct {
 	srv      *webconf.Server
 	log      *syncBuffer
 	authPath string
+	webPath  string
 	tokens   map[string]string
 }
 
@@ -83,7 +84,7 @@ basic_auth_users:
 	if err := os.WriteFile(webPath, []byte(webYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &secured{t: t, pki: p, log: &syncBuffer{}, tokens: map[string]string{}}
+	s := &secured{t: t, pki: p, log: &syncBuffer{}, tokens: map[string]string{}, webPath: webPath}
 	for _, name := range []string{"ci-scraper", "other"} {
 		tok, h, err := webconf.NewToken()
 		if err != nil {
@@ -92,9 +93,11 @@ basic_auth_users:
 		s.tokens[name] = tok
 		authYAML = strings.ReplaceAll(authYAML, "HASH("+name+")", h)
 	}
-	s.authPath = filepath.Join(dir, "auth.yml")
-	if err := os.WriteFile(s.authPath, []byte(authYAML), 0o600); err != nil {
-		t.Fatal(err)
+	if authYAML != "" {
+		s.authPath = filepath.Join(dir, "auth.yml")
+		if err := os.WriteFile(s.authPath, []byte(authYAML), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	addrs := []string{"127.0.0.1:0"}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -371,7 +374,8 @@ func TestAuthFileReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(s.authPath, []byte("bearer_tokens: {fresh: \""+hash+"\"}\n"), 0o600); err != nil {
+	fresh := strings.ReplaceAll(strings.ReplaceAll(rulesYAML, "HASH(ci-scraper)", hash), "HASH(other)", webconf.HashToken(s.tokens["other"]))
+	if err := os.WriteFile(s.authPath, []byte(fresh), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return reloadOK() == 1 })
@@ -381,6 +385,97 @@ func TestAuthFileReload(t *testing.T) {
 	if status, _ := s.do("/metrics", "bearer "+tok, false); status != 401 {
 		t.Errorf("removed token after reload: %d, want 401", status)
 	}
+}
+
+// A file cut short (a full disk, an in-place rewrite caught half way) or
+// rewritten without a protection is not installed: the last good
+// configuration stays in force and the refusal says what it would remove.
+func TestReloadRefusesWeakerConfig(t *testing.T) {
+	cut := func(content, before string) string { return content[:strings.Index(content, before)] }
+	tests := []struct {
+		name     string
+		file     string // "auth" or "web"
+		content  func(s *secured) string
+		wantLog  string
+		stillReq func(s *secured) bool // the protection still holds
+	}{
+		{"auth file emptied", "auth", func(*secured) string { return "" }, "empty file",
+			func(s *secured) bool {
+				_, body := s.do("/metrics", "bearer "+s.tokens["ci-scraper"], false)
+				return strings.Contains(body, "collectors=[cpu meminfo]")
+			}},
+		{"auth file cut before a collector limit", "auth", func(s *secured) string { return cut(s.authContent(), "    collectors:") }, "the collector limit of rules[2] (token:ci-scraper)",
+			func(s *secured) bool {
+				_, body := s.do("/metrics", "bearer "+s.tokens["ci-scraper"], false)
+				return strings.Contains(body, "collectors=[cpu meminfo]")
+			}},
+		{"auth file without rules", "auth", func(s *secured) string { return cut(s.authContent(), "rules:") }, "every rule of the auth file",
+			func(s *secured) bool {
+				status, _ := s.do("/debug/pprof/", "basic prometheus "+promPass, false)
+				return status == 403
+			}},
+		{"web config cut after basic_auth_users:", "web", func(s *secured) string { return cut(s.webContent(), "basic_auth_users:") + "basic_auth_users:\n" }, "the password requirement",
+			// Without users, a wrong password would be ignored and the certificate let in.
+			func(s *secured) bool {
+				status, _ := s.do("/metrics", "basic prometheus nope", true)
+				return status == 401
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSecured(t, rulesYAML, "")
+			path := s.authPath
+			if tt.file == "web" {
+				path = s.webPath
+			}
+			if err := os.WriteFile(path, []byte(tt.content(s)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, func() bool { return strings.Contains(s.log.String(), tt.wantLog) })
+			if v := gaugeValue(t, s.srv.Metrics(), "warden_config_last_reload_successful"); v != 0 {
+				t.Errorf("warden_config_last_reload_successful %v, want 0", v)
+			}
+			if !tt.stillReq(s) {
+				t.Error("the protection was lifted")
+			}
+		})
+	}
+}
+
+// A replacement of the same size that keeps the modification time is
+// still seen: change detection reads content.
+func TestReloadSeesSameSizeSameMtime(t *testing.T) {
+	s := newSecured(t, rulesYAML, "")
+	fi, err := os.Stat(s.authPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTok, hash, err := webconf.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := strings.Replace(s.authContent(), webconf.HashToken(s.tokens["ci-scraper"]), hash, 1)
+	if len(content) != int(fi.Size()) {
+		t.Fatalf("replacement changes the size: %d vs %d", len(content), fi.Size())
+	}
+	if err := os.WriteFile(s.authPath, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(s.authPath, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { status, _ := s.do("/metrics", "bearer "+newTok, false); return status == 200 })
+}
+
+func (s *secured) authContent() string { return s.read(s.authPath) }
+func (s *secured) webContent() string  { return s.read(s.webPath) }
+
+func (s *secured) read(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(b)
 }
 
 // gaugeValue returns the value of an unlabelled gauge that c collects.

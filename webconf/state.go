@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/common/config"
@@ -41,7 +42,7 @@ type state struct {
 	// secure reports whether TLS and some authentication are both on.
 	secure bool
 	// files are what a reload watches.
-	files []fileStamp
+	files []fileSum
 }
 
 type token struct {
@@ -55,30 +56,33 @@ type certInfo struct {
 	notAfter time.Time
 }
 
-// fileStamp tells whether a file changed since it was read.
-type fileStamp struct {
-	path    string
-	modTime time.Time
-	size    int64
-	exists  bool
+// fileSum is what a file held when it was read: change detection compares
+// content, not (mtime, size), which a same-size rewrite can keep.
+type fileSum struct {
+	path   string
+	sum    [sha256.Size]byte
+	exists bool
 }
 
-func stamp(path string) fileStamp {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{path: path}
-	}
-	return fileStamp{path: path, modTime: fi.ModTime(), size: fi.Size(), exists: true}
+func sumOf(path string, content []byte) fileSum {
+	return fileSum{path: path, sum: sha256.Sum256(content), exists: true}
 }
 
-func (s *state) changed() bool {
-	for _, f := range s.files {
-		if stamp(f.path) != f {
-			return true
+// sums reads the files again.
+func (s *state) sums() []fileSum {
+	out := make([]fileSum, len(s.files))
+	for i, f := range s.files {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			out[i] = fileSum{path: f.path}
+			continue
 		}
+		out[i] = sumOf(f.path, b)
 	}
-	return false
+	return out
 }
+
+func (s *state) changed() bool { return !slices.Equal(s.sums(), s.files) }
 
 // loadOptions are what a load needs besides the file names.
 type loadOptions struct {
@@ -101,12 +105,12 @@ func loadState(webPath, authPath string, opts loadOptions) (*state, error) {
 			return nil, err
 		}
 	}
-	if authPath != "" {
-		s.files = append(s.files, stamp(authPath))
-	}
-	auth, err := LoadAuthFile(authPath)
+	auth, content, err := loadAuthFile(authPath)
 	if err != nil {
 		return nil, err
+	}
+	if authPath != "" {
+		s.files = append(s.files, sumOf(authPath, content))
 	}
 	if !opts.collectorLimits {
 		if err := auth.refuseCollectorLimits(authPath); err != nil {

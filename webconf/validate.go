@@ -35,9 +35,8 @@ type webConfig struct {
 	// cert, key and ca are the PEM contents, from files or inline; nil
 	// when not configured or not readable (then problems says why).
 	cert, key, ca []byte
-	// files are the files read, each stamped before it was read, so
-	// that a change during the load is seen by the next check.
-	files []fileStamp
+	// files are the contents read, for change detection.
+	files []fileSum
 }
 
 // Load reads a web config file the way exporter-toolkit does (strict YAML,
@@ -51,6 +50,9 @@ func Load(path string) (*web.Config, error) {
 }
 
 func parseWebConfig(path string, content []byte) (*web.Config, error) {
+	if isEmptyYAML(content) {
+		return nil, fmt.Errorf("web config %s: %w", path, errEmpty)
+	}
 	c := &web.Config{
 		TLSConfig:  web.TLSConfig{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13},
 		HTTPConfig: web.HTTPConfig{HTTP2: true},
@@ -60,6 +62,22 @@ func parseWebConfig(path string, content []byte) (*web.Config, error) {
 	}
 	c.TLSConfig.SetDirectory(filepath.Dir(path))
 	return c, nil
+}
+
+// errEmpty is the error of a file with no YAML document: a file cut to
+// nothing by a failed write must not load as "no requirements".
+var errEmpty = errors.New("empty file: no YAML document")
+
+// isEmptyYAML reports whether content has nothing but blank lines,
+// comments and document markers.
+func isEmptyYAML(content []byte) bool {
+	for _, line := range strings.Split(string(content), "\n") {
+		l := strings.TrimSpace(line)
+		if l != "" && !strings.HasPrefix(l, "#") && l != "---" && l != "..." {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate checks a web config file as the daemon does before it listens.
@@ -86,7 +104,6 @@ func Validate(path string) error {
 // readWebConfig reads the web config at path and the files it names, and
 // checks them as Validate describes.
 func readWebConfig(path string) (*webConfig, error) {
-	stamped := stamp(path)
 	content, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("web config %s: %w", path, err)
@@ -95,7 +112,7 @@ func readWebConfig(path string) (*webConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &webConfig{path: path, cfg: c, files: []fileStamp{stamped}}
+	w := &webConfig{path: path, cfg: c, files: []fileSum{sumOf(path, content)}}
 	var problems []error
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, fmt.Errorf("web config %s: %s: %s", path, field, fmt.Sprintf(format, args...)))
@@ -225,12 +242,13 @@ func (w *webConfig) checkTLS(bad func(field, format string, args ...any)) {
 func (w *webConfig) readPEM(path, inline, pathField, inlineField string, bad func(field, format string, args ...any)) []byte {
 	switch {
 	case path != "":
-		w.files = append(w.files, stamp(path))
 		b, err := os.ReadFile(path)
 		if err != nil {
+			w.files = append(w.files, fileSum{path: path})
 			bad(pathField, "%v", err)
 			return nil
 		}
+		w.files = append(w.files, sumOf(path, b))
 		return b
 	case inline != "":
 		return []byte(inline)

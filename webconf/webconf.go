@@ -112,6 +112,9 @@ type Server struct {
 	state     atomic.Pointer[state]
 	guard     *guard
 	metrics   *securityMetrics
+	// refused holds the file contents of the last reload refused, so
+	// that it is not tried and logged again until a file changes.
+	refused []fileSum
 }
 
 // New validates the web config file and opens the listeners. It fails,
@@ -154,21 +157,6 @@ func (s *Server) install(st *state) {
 	s.metrics.loaded()
 }
 
-// cannotApply says why st cannot replace the running state, or "".
-func (s *Server) cannotApply(st *state) string {
-	if (st.tls != nil) != (s.state.Load().tls != nil) {
-		return "TLS turned on or off"
-	}
-	if !st.secure && !s.opts.allowInsecure() {
-		for _, l := range s.listeners {
-			if !isLoopback(l.Addr()) {
-				return "TLS or authentication turned off while serving " + l.Addr().String()
-			}
-		}
-	}
-	return ""
-}
-
 func (o Options) webConfigFile() string {
 	if o.Flags.WebConfigFile == nil {
 		return ""
@@ -194,27 +182,6 @@ func (o Options) loadOptions() loadOptions {
 // Metrics returns the security layer's metrics: refusals by reason,
 // authentications by method, certificate expiry and reload status.
 func (s *Server) Metrics() prometheus.Collector { return s.metrics }
-
-// reload installs the files' new content when they changed. A bad new
-// version is logged and counted, and the last good one stays in force.
-func (s *Server) reload() {
-	if !s.state.Load().changed() {
-		return
-	}
-	st, err := loadState(s.opts.webConfigFile(), s.opts.authFile(), s.opts.loadOptions())
-	if err != nil {
-		s.metrics.reloadFailed()
-		s.opts.Logger.Error("configuration changed but is not valid; keeping the last good one", "err", err)
-		return
-	}
-	if reason := s.cannotApply(st); reason != "" {
-		s.metrics.reloadFailed()
-		s.opts.Logger.Error("configuration changed in a way that needs a restart; keeping the last good one", "reason", reason)
-		return
-	}
-	s.install(st)
-	s.opts.Logger.Info("configuration reloaded")
-}
 
 // Addrs returns the addresses the server listens on.
 func (s *Server) Addrs() []net.Addr {

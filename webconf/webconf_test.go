@@ -49,7 +49,7 @@ func TestValidate(t *testing.T) {
 		// want holds the substrings of the error, one per problem; none for a good file.
 		want []string
 	}{
-		{file: "empty.good.yml"},
+		{file: "empty.bad.yml", want: []string{"empty file: no YAML document"}},
 		{file: "tls.good.yml"},
 		{file: "mtls-basic.good.yml"},
 		{file: "allowed-sans.good.yml"},
