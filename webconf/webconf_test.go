@@ -157,22 +157,8 @@ func start(t *testing.T, opts webconf.Options) *webconf.Server {
 	return srv
 }
 
-func get(c *http.Client, url, user, pass string) (int, string, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), err
-}
+// get is webconftest.Get.
+var get = webconftest.Get
 
 func TestServeMTLSBasicAuth(t *testing.T) {
 	path, p := fixtureDir(t, "mtls-basic.good.yml")

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/warden-exporter/warden/internal/pki"
 	"github.com/warden-exporter/warden/internal/testenv"
+	"github.com/warden-exporter/warden/webconf/webconftest"
 )
 
 // secureNode is warden_node_exporter running with the configuration that
@@ -96,22 +95,8 @@ func (n *secureNode) scrape(t *testing.T, query string) string {
 	return body
 }
 
-func fetch(c *http.Client, url, user, pass string) (int, string, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
-}
+// fetch is webconftest.Get.
+var fetch = webconftest.Get
 
 // TestPrometheusScrapesOverMTLS is the foundation's promise: Debian's real
 // Prometheus, given the scrape job `wardentool init` wrote, scrapes
@@ -174,14 +159,7 @@ func TestRefusals(t *testing.T) {
 	url := "https://" + node.addr + "/metrics"
 	password := node.password(t)
 
-	otherCA, err := pki.NewCA("intruder CA", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := otherCA.Client("prometheus", []string{"prometheus"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := webconftest.NewPKI(t, t.TempDir()).Client // from another CA
 
 	tests := []struct {
 		name       string
@@ -191,7 +169,7 @@ func TestRefusals(t *testing.T) {
 		wantStatus int // 0: the connection must fail in the TLS handshake
 	}{
 		{"no client certificate", node.client(t), url, "prometheus", password, 0},
-		{"client certificate from another CA", node.client(t, foreign.TLSCertificate()), url, "prometheus", password, 0},
+		{"client certificate from another CA", node.client(t, *foreign), url, "prometheus", password, 0},
 		{"wrong password", node.client(t, node.clientCert(t)), url, "prometheus", password + "x", http.StatusUnauthorized},
 		{"unknown user", node.client(t, node.clientCert(t)), url, "admin", password, http.StatusUnauthorized},
 		{"no credentials", node.client(t, node.clientCert(t)), url, "", "", http.StatusUnauthorized},

@@ -2,8 +2,6 @@ package testenv
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/warden-exporter/warden/internal/pki"
+	"github.com/warden-exporter/warden/webconf/webconftest"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -46,27 +44,13 @@ func StartAlertmanager(t testing.TB, mtls bool) *Alertmanager {
 	t.Helper()
 	bin := Need(t, "prometheus-alertmanager")
 	dir := t.TempDir()
-	ca, err := pki.NewCA("alertmanager test CA", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := ca.Server("localhost", []string{"localhost", "127.0.0.1"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := ca.Client("warden-client", []string{"warden-client"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := webconftest.NewPKI(t, dir) // ca.crt, server.crt/key, client.crt/key
 	must := func(err error) {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	path := func(n string) string { return filepath.Join(dir, n) }
-	must(ca.WriteFiles(path("ca.crt"), ""))
-	must(server.WriteFiles(path("server.crt"), path("server.key")))
-	must(client.WriteFiles(path("client.crt"), path("client.key")))
+	path := k.Path
 	password := "am-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	must(os.WriteFile(path("password"), []byte(password+"\n"), 0o600))
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
@@ -79,10 +63,8 @@ func StartAlertmanager(t testing.TB, mtls bool) *Alertmanager {
 	must(os.WriteFile(path("web.yml"), []byte(web), 0o600))
 	must(os.WriteFile(path("alertmanager.yml"), []byte("route:\n  receiver: blackhole\n  group_wait: 1h\nreceivers:\n  - name: blackhole\n"), 0o600))
 
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
 	api := &http.Client{Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client.TLSCertificate()}},
+		TLSClientConfig: k.ClientTLS(k.Client),
 		// A fresh connection per call: none is left open to an
 		// Alertmanager that Stop has ended, or after the test.
 		DisableKeepAlives: true,

@@ -181,19 +181,34 @@ func Start(t testing.TB, p *exporter.Program, setup exporter.Setup, args ...stri
 	return nil
 }
 
-// Get fetches path with c and returns the status and body.
+// Get fetches path with c and returns the status and body, or 0 and the
+// error's text when the request fails (a refused TLS handshake, say).
 func (e *Exporter) Get(t testing.TB, c *http.Client, path string) (int, string) {
 	t.Helper()
-	resp, err := c.Get(e.URL + path)
+	status, body, err := Get(c, e.URL+path, "", "")
 	if err != nil {
 		return 0, err.Error()
 	}
+	return status, body
+}
+
+// Get fetches url with c, with basic auth when user is not empty, and
+// returns the status and the body.
+func Get(c *http.Client, url, user, pass string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), err
 }
 
 // basicAuth adds Start's credentials to every request.
