@@ -3,6 +3,7 @@ package webconf_test
 import (
 	"bufio"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/warden-exporter/warden/webconf"
+	"github.com/warden-exporter/warden/webconf/webconftest"
 )
 
 // A configuration others may change, or a key others may read, is refused
@@ -126,5 +130,52 @@ func TestOptionsStarAndRefusalsClose(t *testing.T) {
 	}
 	if status, closed := rawExchange(t, addr, cfg, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cHJvbWV0aGV1czpzZWNyZXQ=\r\n\r\n"); !strings.HasPrefix(status, "200") || closed {
 		t.Errorf("right password: %s, connection closed %v; want 200 and kept", status, closed)
+	}
+}
+
+// A change to a file the web config names (here the client CA and the
+// serving certificate) takes effect within the reload interval, and the
+// expiry metric follows; the web config itself is unchanged.
+func TestNamedFilesAreReloaded(t *testing.T) {
+	path, p := fixtureDir(t, "mtls-basic.good.yml")
+	addrs := []string{"127.0.0.1:0"}
+	srv := start(t, webconf.Options{
+		Flags:          &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
+		Handler:        http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello") }),
+		Logger:         slog.New(slog.DiscardHandler),
+		ReloadInterval: 50 * time.Millisecond,
+	})
+	url := "https://" + srv.Addrs()[0].String() + "/"
+	if status, _, err := get(p.HTTPClient(p.Client), url, "prometheus", "secret"); err != nil || status != 200 {
+		t.Fatalf("before: %d %v", status, err)
+	}
+
+	// A new CA replaces both: the old client certificate is no longer
+	// trusted, the new one is, and the server presents the new certificate.
+	next := webconftest.NewPKI(t, t.TempDir())
+	for _, name := range []string{webconftest.ServerKey, webconftest.ServerCert, webconftest.CACert} {
+		b, err := os.ReadFile(next.Path(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p.Path(name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool {
+		status, _, err := get(next.HTTPClient(next.Client), url, "prometheus", "secret")
+		return err == nil && status == 200
+	})
+	if _, _, err := get(p.HTTPClient(p.Client), url, "prometheus", "secret"); err == nil {
+		t.Error("the old CA's client certificate is still trusted")
+	}
+	want := fmt.Sprintf(`# HELP warden_tls_certificate_expiry_timestamp_seconds Time after which a certificate of the web config (serving certificate, client CA) is no longer valid.
+# TYPE warden_tls_certificate_expiry_timestamp_seconds gauge
+warden_tls_certificate_expiry_timestamp_seconds{file=%q,subject=%q} %d
+warden_tls_certificate_expiry_timestamp_seconds{file=%q,subject=%q} %d
+`, p.Path("ca.crt"), next.CACert.Subject.String(), next.CACert.NotAfter.Unix(),
+		p.Path("server.crt"), next.Server.Leaf.Subject.String(), next.Server.Leaf.NotAfter.Unix())
+	if err := testutil.CollectAndCompare(srv.Metrics(), strings.NewReader(want), "warden_tls_certificate_expiry_timestamp_seconds"); err != nil {
+		t.Error(err)
 	}
 }
