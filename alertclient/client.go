@@ -91,6 +91,7 @@ func New(opts Options) (*Client, error) {
 			return nil, fmt.Errorf("alertmanagers[%d].http_config: %w", i, err)
 		}
 		hc.Transport = bodyCapture{next: hc.Transport}
+		hc.CheckRedirect = checkRedirect(am.HTTPConfig.FollowRedirects)
 		for _, raw := range am.URLs {
 			u, err := parseAlertmanagerURL(raw)
 			if err != nil {
@@ -337,8 +338,7 @@ func (c *Client) postOnce(ctx context.Context, ep *endpoint, body models.Postabl
 		return nil
 	}
 	if resp.status != 0 {
-		msg := strings.TrimSpace(string(resp.body))
-		refusal := fmt.Errorf("alertmanager answered %d %s: %s", resp.status, http.StatusText(resp.status), msg)
+		refusal := resp.err()
 		if resp.status == http.StatusTooManyRequests || resp.status >= 500 {
 			return fmt.Errorf("%w: %w", errTransient, refusal)
 		}
@@ -430,7 +430,7 @@ func (c *Client) Query(ctx context.Context, matchers []string) (models.GettableA
 			return ok.Payload, nil
 		}
 		if resp.status != 0 {
-			err = fmt.Errorf("alertmanager answered %d %s: %s", resp.status, http.StatusText(resp.status), strings.TrimSpace(string(resp.body)))
+			err = resp.err()
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", ep.url, err))
 	}
@@ -443,11 +443,23 @@ type captureKey struct{}
 type capturedResponse struct {
 	status int
 	body   []byte
+	// location is where a redirect pointed, resolved against the request.
+	location string
 }
 
-// bodyCapture keeps the status and body of a refusal: the generated client
-// discards the body for some status codes, and the message says what
-// Alertmanager did not like.
+// err says what the answer captured was, as an error.
+func (r *capturedResponse) err() error {
+	if r.status >= 300 && r.status < 400 {
+		return fmt.Errorf("alertmanager answered %d %s with a redirect to %s, not followed: "+
+			"a redirect is not a delivery (follow_redirects: true follows only 307 and 308 to the same scheme and host); "+
+			"give the URL it points to", r.status, http.StatusText(r.status), r.location)
+	}
+	return fmt.Errorf("alertmanager answered %d %s: %s", r.status, http.StatusText(r.status), strings.TrimSpace(string(r.body)))
+}
+
+// bodyCapture keeps the status and body of a refusal, and where a redirect
+// pointed: the generated client discards the body for some status codes,
+// and the message says what Alertmanager did not like.
 type bodyCapture struct{ next http.RoundTripper }
 
 func (b bodyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -461,9 +473,34 @@ func (b bodyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	resp.Body.Close()
-	holder.status, holder.body = resp.StatusCode, body
+	holder.status, holder.body, holder.location = resp.StatusCode, body, ""
+	if loc, err := resp.Location(); err == nil {
+		holder.location = loc.Redacted()
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// maxRedirects is how many redirects a request follows at most, as Go's
+// default.
+const maxRedirects = 10
+
+// checkRedirect decides which redirects the alert path follows: none
+// unless follow is true, and then only those that keep the first
+// request's scheme, host and method. So never https to http, never the
+// password to another host, and never a 301, 302 or 303 of a POST, which
+// Go follows with a GET that Alertmanager answers 200 without taking any
+// alert. A redirect not followed is answered by its 3xx, which
+// capturedResponse.err turns into an error naming where it pointed.
+func checkRedirect(follow bool) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		if !follow || len(via) >= maxRedirects || req.Method != first.Method ||
+			req.URL.Scheme != first.URL.Scheme || req.URL.Host != first.URL.Host {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
 }
 
 // Describe implements prometheus.Collector.

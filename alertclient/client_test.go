@@ -32,18 +32,33 @@ import (
 )
 
 // fakeAM answers POST /api/v2/alerts with the statuses given in turn (the
-// last one repeats) and records the alerts it accepted.
+// last one repeats) and records the alerts it accepted. Like Alertmanager,
+// it answers GET /api/v2/alerts 200 with the alerts it holds (none here).
+// Under /moved/, it redirects to the same path without /moved with
+// status redirect.
 type fakeAM struct {
 	*httptest.Server
 	mu       sync.Mutex
 	statuses []int
 	posts    atomic.Int32
+	gets     atomic.Int32
 	accepted []map[string]string
+	redirect int
 }
 
 func newFakeAM(t *testing.T, statuses ...int) *fakeAM {
-	f := &fakeAM{statuses: statuses}
+	f := &fakeAM{statuses: statuses, redirect: http.StatusTemporaryRedirect}
 	f.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/moved/"); ok {
+			http.Redirect(w, r, "/"+rest, f.redirect)
+			return
+		}
+		if r.URL.Path == "/api/v2/alerts" && r.Method == http.MethodGet {
+			f.gets.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, "[]\n")
+			return
+		}
 		if r.URL.Path != "/api/v2/alerts" || r.Method != http.MethodPost {
 			http.NotFound(w, r)
 			return

@@ -34,10 +34,36 @@ type AlertmanagerConfig struct {
 	// the path prefix Alertmanager is served under).
 	URLs []string `yaml:"urls"`
 	// HTTPConfig is prometheus/common's: tls_config, basic_auth,
-	// authorization, oauth2, proxy_url, follow_redirects...
+	// authorization, oauth2, proxy_url, follow_redirects... Unlike
+	// prometheus/common, a file that does not set follow_redirects leaves
+	// it false, and true follows only a redirect that keeps the scheme, the
+	// host and the method (see New).
 	HTTPConfig config.HTTPClientConfig `yaml:"http_config"`
 	// Timeout bounds one request to one Alertmanager.
 	Timeout model.Duration `yaml:"timeout"`
+}
+
+// UnmarshalYAML reads an entry with follow_redirects false unless the file
+// sets it. prometheus/common defaults it to true, and on the alert path a
+// redirect followed by default turned a POST into a GET that Alertmanager
+// answers 200 (an alert counted as delivered that was never posted), or
+// sent the password to a plain-http address.
+func (a *AlertmanagerConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain AlertmanagerConfig
+	if err := unmarshal((*plain)(a)); err != nil {
+		return err
+	}
+	// A map, not a struct: the decoding is strict, and a struct naming
+	// only http_config would make every other key unknown.
+	var raw map[string]any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	httpConfig, _ := raw["http_config"].(map[any]any)
+	if _, given := httpConfig["follow_redirects"]; !given {
+		a.HTTPConfig.FollowRedirects = false
+	}
+	return nil
 }
 
 // RetryConfig sets the exponential backoff between attempts.
@@ -154,10 +180,20 @@ func LoadConfig(path string) (*Config, error) {
 // a spool directory and a request timeout.
 func FlagConfig(urls []string, httpConfigFile, spoolDir string, timeout time.Duration) (*Config, error) {
 	am := AlertmanagerConfig{URLs: urls, HTTPConfig: config.DefaultHTTPClientConfig, Timeout: model.Duration(timeout)}
+	// Redirects are not followed unless the file says so: see
+	// AlertmanagerConfig.UnmarshalYAML.
+	am.HTTPConfig.FollowRedirects = false
 	if httpConfigFile != "" {
-		hc, _, err := config.LoadHTTPConfigFile(httpConfigFile)
+		hc, content, err := config.LoadHTTPConfigFile(httpConfigFile)
 		if err != nil {
 			return nil, fmt.Errorf("--http.config.file %s: %w", httpConfigFile, err)
+		}
+		var raw map[string]any
+		if err := yaml.Unmarshal(content, &raw); err != nil {
+			return nil, fmt.Errorf("--http.config.file %s: %w", httpConfigFile, err)
+		}
+		if _, given := raw["follow_redirects"]; !given {
+			hc.FollowRedirects = false
 		}
 		am.HTTPConfig = *hc
 	}
