@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -28,6 +30,13 @@ import (
 // A batch file appears under its final name only by rename(2) after fsync,
 // so a crash leaves either the whole batch or a temp file, never a partial
 // batch. Names sort in the order the batches were written.
+//
+// What is in the directory is delivered with this user's Alertmanager
+// credentials, so nobody else may put anything there: the directory must
+// belong to this user and be writable by nobody else (OpenSpool refuses it
+// otherwise); lock and batch files are opened without following symbolic
+// links; and a batch file this user does not own, or that is not a regular
+// file, is set aside as *.corrupt, not delivered.
 const (
 	spoolBatchExt    = ".json"
 	spoolCorruptExt  = ".corrupt"
@@ -120,11 +129,34 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("open alert spool: %s is not a directory", dir)
 	}
+	if err := checkSpoolDir(dir, fi); err != nil {
+		return nil, err
+	}
 	s := &Spool{dir: dir, maxBytes: maxBytes, counts: map[string]spoolCount{}}
 	if err := s.removeOldTemps(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkSpoolDir refuses a spool directory that another user could put a
+// batch into, which this user would then deliver with its credentials:
+// one writable by group or others (a sticky bit does not help: a planted
+// file is still delivered), or owned by another user.
+func checkSpoolDir(dir string, fi fs.FileInfo) error {
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("alert spool %s is writable by group or others (mode %04o): another user could plant alerts "+
+			"that this one would deliver with its credentials; chmod go-w %s", dir, perm, dir)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("alert spool %s: cannot tell its owner", dir)
+	}
+	if uid := os.Geteuid(); int(st.Uid) != uid {
+		return fmt.Errorf("alert spool %s is owned by uid %d, not by this user (uid %d): "+
+			"run as its owner, or give this user a spool of its own", dir, st.Uid, uid)
+	}
+	return nil
 }
 
 // Put writes one batch durably: temp file in the same directory, write,
@@ -411,7 +443,10 @@ func (s *Spool) removeOldTemps() error {
 // progress cannot be cancelled.
 func (s *Spool) lock(ctx context.Context, name string, blocking bool) (func(), error) {
 	path := filepath.Join(s.dir, name)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("alert spool lock %s is a symbolic link, not followed: remove it", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("alert spool lock: %w", err)
 	}
@@ -498,17 +533,64 @@ func encodeBatch(alerts []Alert, created time.Time) ([]byte, error) {
 // aside as *.corrupt for the operator and never delivered.
 var ErrSpoolCorrupt = errors.New("corrupt")
 
+// ErrSpoolUntrusted marks a batch file this user may not have written: one
+// owned by another user, or not a regular file (a symbolic link put in
+// place of a batch). It is handled as a corrupt one, and errors.Is(err,
+// ErrSpoolCorrupt) holds too: set aside as *.corrupt, counted as corrupt by
+// Stats, never delivered.
+var ErrSpoolUntrusted error = untrustedError{}
+
+type untrustedError struct{}
+
+func (untrustedError) Error() string        { return "not trusted" }
+func (untrustedError) Is(target error) bool { return target == ErrSpoolCorrupt }
+
 // readBatch reads and checks the batch file at path.
 func readBatch(path string) ([]Alert, error) {
-	data, err := os.ReadFile(path)
+	data, err := readOwnFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("alert spool: %w", err)
+		return nil, err
 	}
 	alerts, err := decodeBatch(data)
 	if err != nil {
 		return nil, fmt.Errorf("alert spool file %s is %w: %w", path, ErrSpoolCorrupt, err)
 	}
 	return alerts, nil
+}
+
+// readOwnFile reads the regular file at path if this user owns it. It does
+// not follow a symbolic link, nor wait on a FIFO, put there in place of the
+// file, since the file's owner is checked on what was opened.
+func readOwnFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("alert spool file %s is %w: a symbolic link", path, ErrSpoolUntrusted)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alert spool: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("alert spool: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("alert spool file %s is %w: not a regular file (%s)", path, ErrSpoolUntrusted, fi.Mode().Type())
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if uid := os.Geteuid(); !ok || int(st.Uid) != uid {
+		owner := "unknown"
+		if ok {
+			owner = fmt.Sprint(st.Uid)
+		}
+		return nil, fmt.Errorf("alert spool file %s is %w: owned by uid %s, not by this user (uid %d), so another user could have planted it",
+			path, ErrSpoolUntrusted, owner, uid)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("alert spool: read %s: %w", path, err)
+	}
+	return data, nil
 }
 
 // decodeBatch returns the alerts in a batch file's content, or why it is
