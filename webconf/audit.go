@@ -2,40 +2,121 @@ package webconf
 
 import (
 	"log/slog"
-	"sync/atomic"
+	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
 
 const (
-	// auditPerSecond and auditBurst bound the audit lines written.
+	// auditPerSecond and auditBurst bound the audit lines written one per
+	// refusal; beyond them, refusals are merged (see auditLog).
 	auditPerSecond = 20
 	auditBurst     = 100
+	// maxMerged bounds the merged entries of refusals that name no
+	// existing user; guesses against an existing user are always kept.
+	maxMerged = 10000
+	// maxMergedLines bounds the lines one flush writes; the rest wait.
+	maxMergedLines = 1000
 )
 
-// auditLog writes one line per refusal, within a budget, so that a flood
-// of refusals cannot turn logging into the attack; lines over the budget
-// are counted and the count is added to the next line written.
+// auditEntry is one refusal. It never holds a credential.
+type auditEntry struct {
+	reason Reason
+	// remote is the client's address; source its host.
+	remote, source string
+	// user is the name of an existing basic-auth user the request tried,
+	// or "". A name that is no user is attacker's text and not a key.
+	user string
+	// args are further slog key-value pairs for the single line.
+	args []any
+}
+
+type auditKey struct {
+	source, user string
+	reason       Reason
+}
+
+type merged struct {
+	count int64
+	since time.Time
+}
+
+// auditLog writes one line per refusal within a budget, so that a flood
+// of refusals cannot turn logging into the attack. Refusals over the
+// budget are merged by (source, reason, user) into counts that a flush
+// writes as "requests refused" lines with count and since: a guess
+// against an existing user is never reduced to an anonymous count. Only
+// refusals naming no existing user, past maxMerged distinct keys, are
+// counted by reason alone.
 type auditLog struct {
-	logger     *slog.Logger
-	limit      *rate.Limiter
-	suppressed atomic.Int64
+	logger *slog.Logger
+	limit  *rate.Limiter
+
+	mu       sync.Mutex
+	pending  map[auditKey]*merged
+	overflow map[Reason]int64
 }
 
 func newAuditLog(logger *slog.Logger) *auditLog {
-	return &auditLog{logger: logger, limit: rate.NewLimiter(auditPerSecond, auditBurst)}
+	return &auditLog{
+		logger:   logger,
+		limit:    rate.NewLimiter(auditPerSecond, auditBurst),
+		pending:  map[auditKey]*merged{},
+		overflow: map[Reason]int64{},
+	}
 }
 
-// refused writes the line for one refusal; args are slog key-value pairs.
-// Credentials are never among them.
-func (a *auditLog) refused(reason Reason, args ...any) {
-	if !a.limit.Allow() {
-		a.suppressed.Add(1)
+// refused records one refusal.
+func (a *auditLog) refused(e auditEntry) {
+	if a.limit.Allow() {
+		args := append([]any{"remote_addr", e.remote}, e.args...)
+		if e.user != "" {
+			args = append(args, "user", e.user)
+		}
+		a.logger.Warn("request refused", append(args, "reason", e.reason.Text())...)
 		return
 	}
-	args = append(args, "reason", reason.Text())
-	if n := a.suppressed.Swap(0); n > 0 {
-		args = append(args, "suppressed_before", n)
+	k := auditKey{source: e.source, user: e.user, reason: e.reason}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if m, ok := a.pending[k]; ok {
+		m.count++
+		return
 	}
-	a.logger.Warn("request refused", args...)
+	if len(a.pending) >= maxMerged && e.user == "" {
+		a.overflow[e.reason]++
+		return
+	}
+	a.pending[k] = &merged{count: 1, since: time.Now()}
+}
+
+// flush writes the merged refusals.
+func (a *auditLog) flush() {
+	a.mu.Lock()
+	var lines []any
+	n := 0
+	for k, m := range a.pending {
+		if n == maxMergedLines {
+			break
+		}
+		lines = append(lines, k, *m)
+		delete(a.pending, k)
+		n++
+	}
+	overflow := a.overflow
+	a.overflow = map[Reason]int64{}
+	a.mu.Unlock()
+
+	for i := 0; i < len(lines); i += 2 {
+		k, m := lines[i].(auditKey), lines[i+1].(merged)
+		args := []any{"source", k.source}
+		if k.user != "" {
+			args = append(args, "user", k.user)
+		}
+		a.logger.Warn("requests refused", append(args, "reason", k.reason.Text(), "count", m.count, "since", m.since)...)
+	}
+	for r, c := range overflow {
+		a.logger.Warn("requests refused", "source", "(many)", "reason", r.Text(), "count", c)
+	}
 }

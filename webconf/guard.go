@@ -153,12 +153,14 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request, s *state, v verdi
 	// (HTTP/2: the connection is shut down gracefully).
 	w.Header().Set("Connection", "close")
 	g.metrics.refused.WithLabelValues(string(v.reason)).Inc()
-	g.audit.refused(v.reason,
-		"remote_addr", r.RemoteAddr,
-		"identity", strings.Join(v.ids, ","),
-		"method", r.Method,
-		"path", r.URL.Path,
-		"status", v.status)
+	e := auditEntry{reason: v.reason, remote: r.RemoteAddr, source: sourceOf(r),
+		args: []any{"identity", strings.Join(v.ids, ","), "method", r.Method, "path", r.URL.Path, "status", v.status}}
+	if user, _, ok := r.BasicAuth(); ok {
+		if _, exists := s.users[user]; exists {
+			e.user = user
+		}
+	}
+	g.audit.refused(e)
 	if v.status == http.StatusTooManyRequests {
 		select {
 		case <-time.After(limitedDelay):

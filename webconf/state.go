@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/prometheus/common/config"
@@ -81,8 +80,6 @@ func (s *state) sums() []fileSum {
 	}
 	return out
 }
-
-func (s *state) changed() bool { return !slices.Equal(s.sums(), s.files) }
 
 // loadOptions are what a load needs besides the file names.
 type loadOptions struct {

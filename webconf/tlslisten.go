@@ -66,7 +66,7 @@ func (t *tlsListener) handshake(c net.Conn) {
 		var rhe tls.RecordHeaderError
 		if errors.As(err, &rhe) && rhe.Conn != nil && looksLikeHTTP(rhe.RecordHeader) {
 			// As net/http answers it, so that a curl without https:// learns why.
-			rhe.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_ = rhe.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 			io.WriteString(rhe.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
 		}
 		if reason, ok := tlsReason(err); ok {
@@ -78,7 +78,7 @@ func (t *tlsListener) handshake(c net.Conn) {
 	select {
 	case t.conns <- tc:
 	case <-t.done:
-		tc.Close()
+		_ = tc.Close()
 	}
 }
 

@@ -229,10 +229,15 @@ func (s *Server) Serve(ctx context.Context) error {
 				return
 			case <-t.C:
 				s.reload()
+				s.guard.audit.flush()
 			}
 		}
 	}()
-	defer func() { close(reloadStop); <-reloadDone }()
+	defer func() {
+		close(reloadStop)
+		<-reloadDone
+		s.guard.audit.flush()
+	}()
 
 	var serveErr error
 	select {
@@ -291,7 +296,8 @@ func (s *Server) newHTTPServer() *http.Server {
 // tlsRefused counts and audits a failed TLS handshake.
 func (s *Server) tlsRefused(addr net.Addr, reason Reason, err error) {
 	s.metrics.refused.WithLabelValues(string(reason)).Inc()
-	s.guard.audit.refused(reason, "remote_addr", addr.String(), "identity", "", "err", err)
+	host, _, _ := net.SplitHostPort(addr.String())
+	s.guard.audit.refused(auditEntry{reason: reason, remote: addr.String(), source: host, args: []any{"identity", "", "err", err}})
 }
 
 func (t Timeouts) withDefaults() Timeouts {

@@ -51,6 +51,8 @@ func ExampleProgram() {
 	// --web.telemetry-path
 	// --web.disable-exporter-metrics
 	// --web.max-requests
+	// --web.scrape-timeout-offset
+	// --collector.timeout
 	// --web.systemd-socket
 	// --web.listen-address
 	// --web.config.file

@@ -9,12 +9,14 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/warden-exporter/warden/internal/deadline"
 	"github.com/warden-exporter/warden/webconf"
 )
 
@@ -40,12 +42,25 @@ type ScrapeFunc func(ctx context.Context, r *http.Request) ([]prometheus.Collect
 
 // NamedSet is a set of collectors known by name, such as
 // collector.NodeCollector.
+//
+// A NamedSet runs its collectors under the deadline of the context Scrape
+// gets: one not finished by then is left behind and reported failed, and
+// not started again while that run has not returned (NamedCollectors and
+// collector.NodeCollector both do this, through the same code). A set
+// that counts these timeouts exposes the count with the exporter's own
+// metrics by having a method ExporterMetrics() prometheus.Collector.
 type NamedSet interface {
 	// Filter returns the names to collect for include (all when empty)
 	// less exclude; naming a collector the set does not have is an error.
 	Filter(include, exclude []string) ([]string, error)
 	// Scrape returns the collector that runs the named collectors under ctx.
 	Scrape(ctx context.Context, names []string) prometheus.Collector
+}
+
+// exporterMetricser is a NamedSet with metrics about itself, such as
+// warden_collector_timeouts_total.
+type exporterMetricser interface {
+	ExporterMetrics() prometheus.Collector
 }
 
 // Collectors exposes the same collectors on every scrape.
@@ -62,7 +77,12 @@ func Func(f ScrapeFunc) Metrics { return unnamed(f) }
 func Named(set NamedSet) Metrics { return named{set} }
 
 // NamedCollectors is a NamedSet of plain collectors, each under its name.
-func NamedCollectors(cs map[string]prometheus.Collector) NamedSet { return collectorMap(cs) }
+// A scrape runs them concurrently, each until the scrape's deadline: one
+// left behind is logged with the reason, counted in
+// warden_collector_timeouts_total, and not started again until it returns.
+func NamedCollectors(cs map[string]prometheus.Collector) NamedSet {
+	return &collectorMap{cs: cs, runner: deadline.NewRunner(nil)}
+}
 
 type unnamed ScrapeFunc
 
@@ -91,19 +111,22 @@ func (n named) collect(ctx context.Context, r *http.Request) ([]prometheus.Colle
 	return []prometheus.Collector{n.set.Scrape(ctx, names)}, nil
 }
 
-type collectorMap map[string]prometheus.Collector
+type collectorMap struct {
+	cs     map[string]prometheus.Collector
+	runner *deadline.Runner
+}
 
-func (m collectorMap) Filter(include, exclude []string) ([]string, error) {
+func (m *collectorMap) Filter(include, exclude []string) ([]string, error) {
 	if len(include) > 0 && len(exclude) > 0 {
 		return nil, errors.New("collect[] and exclude[] cannot be combined")
 	}
 	for _, name := range slices.Concat(include, exclude) {
-		if _, ok := m[name]; !ok {
+		if _, ok := m.cs[name]; !ok {
 			return nil, fmt.Errorf("missing collector: %s", name)
 		}
 	}
 	var names []string
-	for name := range m {
+	for name := range m.cs {
 		if (len(include) == 0 || slices.Contains(include, name)) && !slices.Contains(exclude, name) {
 			names = append(names, name)
 		}
@@ -112,27 +135,49 @@ func (m collectorMap) Filter(include, exclude []string) ([]string, error) {
 	return names, nil
 }
 
-func (m collectorMap) Scrape(_ context.Context, names []string) prometheus.Collector {
-	cs := make(multi, 0, len(names))
-	for _, name := range names {
-		cs = append(cs, m[name])
-	}
-	return cs
+func (m *collectorMap) Scrape(ctx context.Context, names []string) prometheus.Collector {
+	return &mapScrape{m: m, ctx: ctx, names: names}
 }
 
-// multi is several collectors registered as one.
-type multi []prometheus.Collector
+// ExporterMetrics returns warden_collector_timeouts_total.
+func (m *collectorMap) ExporterMetrics() prometheus.Collector { return m.runner }
 
-func (m multi) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range m {
-		c.Describe(ch)
+// mapScrape is one scrape of a collectorMap.
+type mapScrape struct {
+	m     *collectorMap
+	ctx   context.Context
+	names []string
+}
+
+func (s *mapScrape) Describe(ch chan<- *prometheus.Desc) {
+	for _, name := range s.names {
+		s.m.cs[name].Describe(ch)
 	}
 }
 
-func (m multi) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range m {
-		c.Collect(ch)
+// timeoutDesc names the invalid metric by which a collector left behind
+// reaches the handler's error log; it is never exposed.
+var timeoutDesc = prometheus.NewDesc("warden_collector_timeout", "A collector was left behind at the scrape deadline.", nil, nil)
+
+// Collect runs the collectors at once, so that one that hangs does not
+// hold back those after it until the deadline.
+func (s *mapScrape) Collect(ch chan<- prometheus.Metric) {
+	var wg sync.WaitGroup
+	for _, name := range s.names {
+		c := s.m.cs[name]
+		wg.Go(func() {
+			err := s.m.runner.Run(s.ctx, name, ch, func(_ context.Context, ch chan<- prometheus.Metric) error {
+				c.Collect(ch)
+				return nil
+			})
+			if err != nil {
+				// The registry reports it as a gathering error, which the
+				// handler logs; the other collectors' metrics are served.
+				ch <- prometheus.NewInvalidMetric(timeoutDesc, fmt.Errorf("collector %s: %w", name, err))
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // HandlerOptions configures MetricsHandler.
@@ -147,20 +192,40 @@ type HandlerOptions struct {
 	ExporterMetrics bool
 	// MaxRequests bounds concurrent scrapes; more get 503. Zero is no limit.
 	MaxRequests int
+	// ScrapeTimeoutOffset is kept from the timeout Prometheus sends in
+	// X-Prometheus-Scrape-Timeout-Seconds, so that the response is written
+	// before Prometheus gives up on it (--web.scrape-timeout-offset,
+	// whose default is DefaultScrapeTimeoutOffset). Zero keeps none.
+	ScrapeTimeoutOffset time.Duration
+	// CollectorTimeout is a scrape's deadline when the request sends no
+	// timeout (--collector.timeout). Zero is DefaultCollectorTimeout.
+	CollectorTimeout time.Duration
 	// Logger receives collection errors.
 	Logger *slog.Logger
 }
 
-// scrapeTimeoutMargin is kept from Prometheus's scrape timeout so that the
-// response is written before Prometheus gives up on it.
-const scrapeTimeoutMargin = 500 * time.Millisecond
+// Defaults of HandlerOptions and of the flags that set them.
+const (
+	DefaultScrapeTimeoutOffset = 500 * time.Millisecond
+	DefaultCollectorTimeout    = 10 * time.Second
+)
 
 // MetricsHandler returns the handler for the telemetry path. Each scrape
 // gathers into a registry of its own, so concurrent scrapes with different
-// filters never share state, and gets a context that ends at the deadline
-// Prometheus sends in X-Prometheus-Scrape-Timeout-Seconds.
+// filters never share state, and gets a context that ends at its deadline
+// (see scrapeTimeout). Named collectors not finished by then are left
+// behind: the scrape answers with the others' metrics.
 func MetricsHandler(opts HandlerOptions) http.Handler {
+	opts.ScrapeTimeoutOffset = max(opts.ScrapeTimeoutOffset, 0)
+	if opts.CollectorTimeout <= 0 {
+		opts.CollectorTimeout = DefaultCollectorTimeout
+	}
 	exporterReg := prometheus.NewRegistry()
+	if m, ok := opts.Metrics.named().(exporterMetricser); ok {
+		// Gathered after the scrape's collectors, so that a scrape counts
+		// its own timeouts.
+		exporterReg.MustRegister(m.ExporterMetrics())
+	}
 	if opts.ExporterMetrics {
 		exporterReg.MustRegister(
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -183,7 +248,8 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 				return
 			}
 		}
-		ctx, cancel := scrapeContext(r)
+		timeout := scrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), opts.ScrapeTimeoutOffset, opts.CollectorTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		cs, err := opts.Metrics.collect(ctx, r)
 		if err != nil {
@@ -229,15 +295,22 @@ func ownMetricsAllowed(r *http.Request) bool {
 	return !ok || id.Collectors == nil || slices.Contains(id.Collectors, OwnMetrics)
 }
 
-func scrapeContext(r *http.Request) (context.Context, context.CancelFunc) {
-	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
-			d := time.Duration(secs * float64(time.Second))
-			if d > 2*scrapeTimeoutMargin {
-				d -= scrapeTimeoutMargin
-			}
-			return context.WithTimeout(r.Context(), d)
-		}
+// scrapeTimeout returns how long a scrape may collect:
+//
+//	header (seconds)        timeout
+//	absent, not > 0, huge   collectorTimeout
+//	more than 2*offset      header - offset
+//	up to 2*offset          header / 2
+//
+// The last row keeps a margin when the offset would leave nothing.
+func scrapeTimeout(header string, offset, collectorTimeout time.Duration) time.Duration {
+	secs, err := strconv.ParseFloat(header, 64)
+	d := time.Duration(secs * float64(time.Second))
+	if header == "" || err != nil || !(secs > 0) || d <= 0 { // d <= 0: overflow
+		return collectorTimeout
 	}
-	return context.WithCancel(r.Context())
+	if d > 2*offset {
+		return d - offset
+	}
+	return d / 2
 }

@@ -62,6 +62,8 @@ type Program struct {
 	metricsPath            *string
 	disableExporterMetrics *bool
 	maxRequests            *int
+	scrapeTimeoutOffset    *time.Duration
+	collectorTimeout       *time.Duration
 	alertConfigFile        *string
 	logConfig              *promslog.Config
 }
@@ -96,6 +98,8 @@ func New(opts Options) *Program {
 	p.metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	p.disableExporterMetrics = app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").Bool()
 	p.maxRequests = app.Flag("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.").Default("40").Int()
+	p.scrapeTimeoutOffset = app.Flag("web.scrape-timeout-offset", "Kept from the scrape timeout Prometheus sends (X-Prometheus-Scrape-Timeout-Seconds), so that the answer arrives in time; collectors not finished by then are left behind and reported failed.").Default(DefaultScrapeTimeoutOffset.String()).Duration()
+	p.collectorTimeout = app.Flag("collector.timeout", "Deadline of a scrape that sends no timeout; collectors not finished by then are left behind and reported failed.").Default(DefaultCollectorTimeout.String()).Duration()
 	p.web = webconf.AddFlags(app, opts.DefaultAddress)
 	if opts.Alerts {
 		p.alertConfigFile = app.Flag("alert.config.file", "Alert client configuration; its spool is delivered in the background and its metrics exposed.").String()
@@ -212,13 +216,21 @@ func (p *Program) newAlertClient(logger *slog.Logger) (*alertclient.Client, erro
 // landing page. always returns the collectors every scrape adds to the
 // exporter's own (build info, alert client, security layer).
 func (p *Program) handler(metrics Metrics, logger *slog.Logger, always func() []prometheus.Collector) (http.Handler, error) {
+	if *p.scrapeTimeoutOffset < 0 {
+		return nil, fmt.Errorf("--web.scrape-timeout-offset=%v: must not be negative", *p.scrapeTimeoutOffset)
+	}
+	if *p.collectorTimeout <= 0 {
+		return nil, fmt.Errorf("--collector.timeout=%v: must be positive", *p.collectorTimeout)
+	}
 	mux := http.NewServeMux()
 	mux.Handle(*p.metricsPath, MetricsHandler(HandlerOptions{
-		Metrics:         metrics,
-		Always:          always,
-		ExporterMetrics: !*p.disableExporterMetrics,
-		MaxRequests:     *p.maxRequests,
-		Logger:          logger,
+		Metrics:             metrics,
+		Always:              always,
+		ExporterMetrics:     !*p.disableExporterMetrics,
+		MaxRequests:         *p.maxRequests,
+		ScrapeTimeoutOffset: *p.scrapeTimeoutOffset,
+		CollectorTimeout:    *p.collectorTimeout,
+		Logger:              logger,
 	}))
 	// Health endpoints for load balancers and probes; the auth file's
 	// public_paths can open them without credentials.

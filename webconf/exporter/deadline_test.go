@@ -1,0 +1,124 @@
+package exporter_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/warden-exporter/warden/webconf/exporter"
+	"github.com/warden-exporter/warden/webconf/webconftest"
+)
+
+// blocking is a collector that hangs until release is closed.
+type blocking struct {
+	release chan struct{}
+	mu      sync.Mutex
+	starts  int
+}
+
+var blockingDesc = prometheus.NewDesc("test_slow", "Slow.", nil, nil)
+
+func (b *blocking) Describe(ch chan<- *prometheus.Desc) { ch <- blockingDesc }
+func (b *blocking) Collect(ch chan<- prometheus.Metric) {
+	b.mu.Lock()
+	b.starts++
+	b.mu.Unlock()
+	<-b.release
+	ch <- prometheus.MustNewConstMetric(blockingDesc, prometheus.GaugeValue, 1)
+}
+
+// lockedBuffer is the program's log, read by the test while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// scrapeWithTimeout scrapes /metrics sending Prometheus's timeout header.
+func scrapeWithTimeout(t *testing.T, e *webconftest.Exporter, timeout string) (time.Duration, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if timeout != "" {
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeout)
+	}
+	begin := time.Now()
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	return time.Since(begin), string(body)
+}
+
+// A named collector that hangs is left behind at the scrape's deadline
+// (the header less --web.scrape-timeout-offset, or --collector.timeout
+// without a header): the scrape answers in time with the other
+// collectors, logs the one left behind, counts it, and does not start it
+// again until it returns.
+func TestNamedCollectorLeftBehindAtDeadline(t *testing.T) {
+	slow := &blocking{release: make(chan struct{})}
+	stderr := &lockedBuffer{}
+	p := exporter.New(exporter.Options{Name: "slow_exporter", DefaultAddress: ":0", Stderr: stderr})
+	e := webconftest.Start(t, p, func(exporter.Env) (exporter.Metrics, error) {
+		return exporter.Named(exporter.NamedCollectors(map[string]prometheus.Collector{"fast": gauge("test_fast"), "slow": slow})), nil
+	}, "--web.scrape-timeout-offset=250ms", "--collector.timeout=400ms")
+	defer close(slow.release)
+
+	for i, tc := range []struct {
+		header     string
+		maxElapsed time.Duration
+		timeouts   string
+	}{
+		{"1", 1 * time.Second, "1"},         // left behind after 750ms
+		{"1", 500 * time.Millisecond, "2"},  // not started: at once
+		{"", 500 * time.Millisecond, "3"},   // without a header, --collector.timeout
+		{"30", 500 * time.Millisecond, "4"}, // still not started
+	} {
+		elapsed, body := scrapeWithTimeout(t, e, tc.header)
+		if elapsed > tc.maxElapsed {
+			t.Errorf("scrape %d (header %q) took %v, want at most %v", i, tc.header, elapsed, tc.maxElapsed)
+		}
+		if !strings.Contains(body, "test_fast 1") || strings.Contains(body, "test_slow") {
+			t.Errorf("scrape %d: want test_fast and not test_slow:\n%s", i, body)
+		}
+		if want := `warden_collector_timeouts_total{collector="slow"} ` + tc.timeouts + "\n"; !strings.Contains(body, want) {
+			t.Errorf("scrape %d lacks %s", i, want)
+		}
+	}
+	slow.mu.Lock()
+	starts := slow.starts
+	slow.mu.Unlock()
+	if starts != 1 {
+		t.Errorf("the hung collector was started %d times, want 1", starts)
+	}
+	if log := stderr.String(); !strings.Contains(log, "collector slow: collector did not finish by the scrape deadline") {
+		t.Errorf("log does not name the collector left behind:\n%s", log)
+	}
+}
