@@ -337,6 +337,33 @@ func TestFailedLoginsAreBounded(t *testing.T) {
 	}
 }
 
+// A reload keeps the credentials verified before it (and the limiters,
+// when the limits did not change): Prometheus is not sent back to a
+// bcrypt check, and a budget an attacker used up stays used up.
+func TestReloadKeepsVerifiedCredentials(t *testing.T) {
+	limits := "failed_auth: {per_source_per_minute: 1, global_per_second: 100}\n"
+	s := newSecured(t, rulesYAML+limits, "")
+	if status, _ := s.do("/metrics", "basic prometheus "+promPass, false); status != 200 {
+		t.Fatalf("first login: %d", status)
+	}
+	// A change that weakens nothing: a token's hash.
+	_, hash, err := webconf.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := strings.Replace(s.authContent(), webconf.HashToken(s.tokens["other"]), hash, 1)
+	if err := os.WriteFile(s.authPath, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(s.log.String(), "configuration reloaded") })
+	if status, _ := s.do("/metrics", "basic prometheus guess", false); status != 429 {
+		t.Errorf("a guess after the reload: %d, want 429 (the source's budget was used)", status)
+	}
+	if status, _ := s.do("/metrics", "basic prometheus "+promPass, false); status != 200 {
+		t.Errorf("verified credentials after the reload: %d, want 200 without a new check", status)
+	}
+}
+
 func TestCertificateExpiryMetric(t *testing.T) {
 	s := newSecured(t, "", "")
 	want := fmt.Sprintf(`# HELP warden_tls_certificate_expiry_timestamp_seconds Time after which a certificate of the web config (serving certificate, client CA) is no longer valid.

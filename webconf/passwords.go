@@ -59,14 +59,21 @@ func newPasswords() *passwords {
 	}
 }
 
-// reset starts over with new limits, as after a reload.
-func (p *passwords) reset(limits FailedAuth) {
+// setLimits applies the limits of a (re)load. The verified credentials
+// stay: an entry is keyed by user, hash and password, so that one whose
+// user or hash changed simply never matches again, while Prometheus's
+// unchanged credentials need no new bcrypt check after a reload, when an
+// attacker would otherwise find the budget cold. The limiters stay too,
+// unless the limits changed.
+func (p *passwords) setLimits(limits FailedAuth) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.global != nil && limits == p.limits {
+		return
+	}
 	p.limits = limits
 	p.global = rate.NewLimiter(rate.Limit(limits.GlobalPerSecond), max(1, int(limits.GlobalPerSecond)))
 	p.sources = map[string]*sourceLimiter{}
-	p.verified = map[[sha256.Size]byte]struct{}{}
 }
 
 // check returns what user and pass are against the users of s, source

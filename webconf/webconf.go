@@ -152,7 +152,7 @@ func New(opts Options) (*Server, error) {
 
 // install makes st the state in force.
 func (s *Server) install(st *state) {
-	s.guard.passwords.reset(st.auth.FailedAuth)
+	s.guard.passwords.setLimits(st.auth.FailedAuth)
 	s.state.Store(st)
 	s.metrics.loaded()
 }

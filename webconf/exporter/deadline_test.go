@@ -1,9 +1,6 @@
 package exporter_test
 
 import (
-	"bytes"
-	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/warden-exporter/warden/internal/scrapetest"
+	"github.com/warden-exporter/warden/internal/testlog"
 	"github.com/warden-exporter/warden/webconf/exporter"
 	"github.com/warden-exporter/warden/webconf/webconftest"
 )
@@ -33,50 +32,6 @@ func (b *blocking) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(blockingDesc, prometheus.GaugeValue, 1)
 }
 
-// lockedBuffer is the program's log, read by the test while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// scrapeWithTimeout scrapes /metrics sending Prometheus's timeout header.
-func scrapeWithTimeout(t *testing.T, e *webconftest.Exporter, timeout string) (time.Duration, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.URL+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if timeout != "" {
-		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeout)
-	}
-	begin := time.Now()
-	resp, err := e.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d: %s", resp.StatusCode, body)
-	}
-	return time.Since(begin), string(body)
-}
-
 // A named collector that hangs is left behind at the scrape's deadline
 // (the header less --web.scrape-timeout-offset, or --collector.timeout
 // without a header): the scrape answers in time with the other
@@ -84,7 +39,7 @@ func scrapeWithTimeout(t *testing.T, e *webconftest.Exporter, timeout string) (t
 // again until it returns.
 func TestNamedCollectorLeftBehindAtDeadline(t *testing.T) {
 	slow := &blocking{release: make(chan struct{})}
-	stderr := &lockedBuffer{}
+	stderr := &testlog.Buffer{}
 	p := exporter.New(exporter.Options{Name: "slow_exporter", DefaultAddress: ":0", Stderr: stderr})
 	e := webconftest.Start(t, p, func(exporter.Env) (exporter.Metrics, error) {
 		return exporter.Named(exporter.NamedCollectors(map[string]prometheus.Collector{"fast": gauge("test_fast"), "slow": slow})), nil
@@ -101,7 +56,7 @@ func TestNamedCollectorLeftBehindAtDeadline(t *testing.T) {
 		{"", 500 * time.Millisecond, "3"},   // without a header, --collector.timeout
 		{"30", 500 * time.Millisecond, "4"}, // still not started
 	} {
-		elapsed, body := scrapeWithTimeout(t, e, tc.header)
+		elapsed, body := scrapetest.Get(t, e.Client, e.URL+"/metrics", tc.header)
 		if elapsed > tc.maxElapsed {
 			t.Errorf("scrape %d (header %q) took %v, want at most %v", i, tc.header, elapsed, tc.maxElapsed)
 		}
