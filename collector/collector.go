@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/warden-exporter/warden/internal/deadline"
 )
 
 // Namespace is the metric namespace of every node metric, as in node_exporter.
@@ -80,16 +82,20 @@ func DefaultEnabled(name string) bool {
 }
 
 // NodeCollector runs a set of collectors concurrently and reports for each
-// whether it succeeded and how long it took.
+// whether it succeeded and how long it took. Under a scrape's deadline, a
+// collector that has not finished in time is left behind and reported
+// failed, and not started again until its late run returns (see
+// internal/deadline).
 type NodeCollector struct {
 	collectors map[string]Collector
 	logger     *slog.Logger
+	runner     *deadline.Runner
 }
 
 // New builds the named collectors from cfg. An unknown name is an error.
 func New(cfg Config, names []string) (*NodeCollector, error) {
 	cfg = cfg.withDefaults()
-	n := &NodeCollector{collectors: make(map[string]Collector, len(names)), logger: cfg.Logger}
+	n := &NodeCollector{collectors: make(map[string]Collector, len(names)), logger: cfg.Logger, runner: deadline.NewRunner(cfg.Logger)}
 	for _, name := range names {
 		f, ok := factories[name]
 		if !ok {
@@ -141,7 +147,8 @@ func (n *NodeCollector) Filter(include, exclude []string) ([]string, error) {
 
 // Scrape returns a prometheus.Collector that runs the named collectors (all
 // enabled ones when names is nil) under ctx. Build one per scrape: ctx
-// carries that scrape's deadline.
+// carries that scrape's deadline, at which a collector still running is
+// left behind and reported with node_scrape_collector_success 0.
 func (n *NodeCollector) Scrape(ctx context.Context, names []string) prometheus.Collector {
 	if names == nil {
 		names = n.Enabled()
@@ -155,10 +162,17 @@ func (n *NodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- scrapeSuccessDesc
 }
 
-// Collect implements prometheus.Collector for a scrape of every enabled collector.
+// Collect implements prometheus.Collector for a scrape of every enabled
+// collector, without a deadline.
 func (n *NodeCollector) Collect(ch chan<- prometheus.Metric) {
 	n.Scrape(context.Background(), nil).Collect(ch)
 }
+
+// ExporterMetrics returns warden_collector_timeouts_total, which counts
+// the scrapes that got no result from a collector by their deadline. It
+// belongs with the exporter's own metrics, which is where the framework
+// (webconf/exporter) exposes it.
+func (n *NodeCollector) ExporterMetrics() prometheus.Collector { return n.runner }
 
 type scrape struct {
 	node  *NodeCollector
@@ -182,7 +196,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 
 func (n *NodeCollector) execute(ctx context.Context, name string, c Collector, ch chan<- prometheus.Metric) {
 	begin := time.Now()
-	err := c.Update(ctx, ch)
+	err := n.runner.Run(ctx, name, ch, c.Update)
 	duration := time.Since(begin)
 	success := 1.0
 	switch {
