@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -43,6 +45,9 @@ type guard struct {
 	passwords *passwords
 	audit     *auditLog
 	metrics   *securityMetrics
+	// writeTimeout bounds writing a response without a scrape timeout.
+	writeTimeout time.Duration
+	share        *fairShare
 }
 
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -54,11 +59,25 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, r, s, verdict{reason: ReasonRateLimited, status: http.StatusTooManyRequests})
 		return
 	}
+	g.setWriteDeadline(w, r)
 	if s.auth.isPublic(r.URL.Path) {
+		if !g.share.acquire(sourceOf(r)) {
+			g.refuse(w, r, s, verdict{reason: ReasonOverFairShare, status: http.StatusServiceUnavailable})
+			return
+		}
+		defer g.share.release(sourceOf(r))
 		g.next.ServeHTTP(w, r)
 		return
 	}
 	v := decide(s.policy, g.present(s, r))
+	if v.reason == "" {
+		keys := []string{sourceOf(r), strings.Join(v.ids, ",")}
+		if !g.share.acquire(keys...) {
+			v = verdict{reason: ReasonOverFairShare, status: http.StatusServiceUnavailable, ids: v.ids}
+		} else {
+			defer g.share.release(keys...)
+		}
+	}
 	if v.reason != "" {
 		g.refuse(w, r, s, v)
 		return
@@ -71,6 +90,22 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id.Collectors = v.rule.Collectors
 	}
 	g.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+}
+
+// setWriteDeadline bounds writing the response to the scrape's timeout
+// (X-Prometheus-Scrape-Timeout-Seconds, Prometheus gives up then anyway)
+// or to writeTimeout, so that a client that stops reading cannot hold a
+// handler, and its slot, for as long as its connection lives.
+func (g *guard) setWriteDeadline(w http.ResponseWriter, r *http.Request) {
+	d := g.writeTimeout
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 && secs < d.Seconds() {
+			d = time.Duration(secs * float64(time.Second))
+		}
+	}
+	// An error means the connection cannot take one (not HTTP/1 or 2):
+	// the server's own timeouts still apply.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 }
 
 // present gathers what r brings: the identities of its verified client
@@ -185,4 +220,56 @@ type errorLog struct{ logger *slog.Logger }
 func (e errorLog) Write(p []byte) (int, error) {
 	e.logger.Error("http server", "err", strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// fairShare counts each client's requests in flight, by source address
+// and by identity, and keeps any one below a share of the handler's bound.
+type fairShare struct {
+	limit    int // 0: no limit
+	mu       sync.Mutex
+	inFlight map[string]int
+}
+
+func newFairShare(maxRequests int) *fairShare {
+	f := &fairShare{inFlight: map[string]int{}}
+	if maxRequests > 0 {
+		f.limit = max(1, maxRequests/4)
+	}
+	return f
+}
+
+// acquire takes a place for every key, or none when one of them is full.
+func (f *fairShare) acquire(keys ...string) bool {
+	if f.limit == 0 {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range keys {
+		if k != "" && f.inFlight[k] >= f.limit {
+			return false
+		}
+	}
+	for _, k := range keys {
+		if k != "" {
+			f.inFlight[k]++
+		}
+	}
+	return true
+}
+
+func (f *fairShare) release(keys ...string) {
+	if f.limit == 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if f.inFlight[k]--; f.inFlight[k] <= 0 {
+			delete(f.inFlight, k)
+		}
+	}
 }

@@ -14,6 +14,7 @@ const (
 	ReasonSeveralCredentials  Reason = "several_credentials"
 	ReasonForbiddenPath       Reason = "forbidden_path"
 	ReasonRateLimited         Reason = "rate_limited"
+	ReasonOverFairShare       Reason = "over_fair_share"
 	ReasonNoClientCertificate Reason = "tls_no_client_certificate"
 )
 
@@ -36,6 +37,7 @@ var reasonText = map[Reason]string{
 	ReasonSeveralCredentials:    "more than one credential in Authorization headers",
 	ReasonForbiddenPath:         "forbidden path",
 	ReasonRateLimited:           "too many new credentials, not checked",
+	ReasonOverFairShare:         "client holds its fair share of --web.max-requests already",
 	ReasonNoClientCertificate:   "no client certificate",
 	ReasonUnknownAuthority:      "client certificate signed by unknown authority",
 	ReasonCertificateExpired:    "client certificate expired or not yet valid",

@@ -70,6 +70,11 @@ type Timeouts struct {
 	Idle time.Duration
 	// Shutdown bounds how long in-flight requests may run after a stop.
 	Shutdown time.Duration
+	// Write bounds writing one response when the request gives no
+	// X-Prometheus-Scrape-Timeout-Seconds (which bounds it otherwise): a
+	// client that stops reading (an HTTP/2 stream with a zero window, say)
+	// loses the response, and the handler its slot.
+	Write time.Duration
 }
 
 // DefaultTimeouts are generous for Prometheus (which keeps connections
@@ -79,6 +84,7 @@ var DefaultTimeouts = Timeouts{
 	Read:       30 * time.Second,
 	Idle:       2 * time.Minute,
 	Shutdown:   15 * time.Second,
+	Write:      time.Minute,
 }
 
 // maxHeaderBytes is ample for Prometheus's scrape requests.
@@ -102,6 +108,11 @@ type Options struct {
 	// of the auth file's rules (Identity.Collectors). Without it, an auth
 	// file that uses one is refused, at start and on reload.
 	CollectorLimits bool
+	// MaxRequests is the handler's bound on concurrent requests (the
+	// exporter's --web.max-requests), zero for none. No one client (an
+	// identity, or a source address) may hold more than a fair share of
+	// it: a quarter, at least one.
+	MaxRequests int
 }
 
 // Server is a set of listeners serving one handler behind the security
@@ -138,7 +149,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, listeners: listeners}
 	s.metrics = newSecurityMetrics(&s.state)
-	s.guard = &guard{next: opts.Handler, state: &s.state, passwords: newPasswords(), audit: newAuditLog(opts.Logger), metrics: s.metrics}
+	s.guard = &guard{next: opts.Handler, state: &s.state, passwords: newPasswords(), audit: newAuditLog(opts.Logger), metrics: s.metrics,
+		writeTimeout: opts.Timeouts.Write, share: newFairShare(opts.MaxRequests)}
 	s.install(st)
 	if !st.secure {
 		for _, l := range listeners {
@@ -313,6 +325,9 @@ func (t Timeouts) withDefaults() Timeouts {
 	}
 	if t.Shutdown <= 0 {
 		t.Shutdown = d.Shutdown
+	}
+	if t.Write <= 0 {
+		t.Write = d.Write
 	}
 	return t
 }

@@ -156,6 +156,7 @@ func (p *Program) RunContext(ctx context.Context, args []string, setup Setup) in
 		Handler:         handler,
 		Logger:          logger,
 		CollectorLimits: metrics.named() != nil,
+		MaxRequests:     *p.maxRequests,
 	})
 	if err != nil {
 		logger.Error("Refusing to start", "err", err)
