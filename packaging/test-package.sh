@@ -8,12 +8,16 @@
 # flags and default web config) and scrapes it, then removes and purges the
 # package and checks what goes and what stays. It cleans up after itself
 # (package, test user, temporary files) and is bounded in time.
+# Last, packaging/test-systemd.sh installs the .deb in a container booted
+# with systemd as PID 1 and upgrades to it from the previous commit's
+# package (WARDEN_TEST_UPGRADE_FROM, default HEAD~1, built from `git
+# archive` of that commit); WARDEN_TEST_SYSTEMD=0 skips that part.
 set -euo pipefail
 
 # Bound the whole run: re-run this script under timeout(1).
 if [[ -z ${WARDEN_TEST_PACKAGE_BOUNDED:-} ]]; then
 	export WARDEN_TEST_PACKAGE_BOUNDED=1
-	exec timeout --kill-after=30 "${WARDEN_TEST_PACKAGE_TIMEOUT:-600}" "$0" "$@"
+	exec timeout --kill-after=30 "${WARDEN_TEST_PACKAGE_TIMEOUT:-900}" "$0" "$@"
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +28,7 @@ chmod 0755 "$work"
 exporter_pid=
 package_pid=
 checks_pid=
+old_pid=
 installed_by_us=no
 user_existed=no
 group_existed=no
@@ -59,7 +64,7 @@ cleanup() {
 	local rc=$?
 	set +e
 	trap - EXIT
-	for pid in $package_pid $checks_pid; do
+	for pid in $package_pid $checks_pid $old_pid; do
 		kill -- "-$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	if [[ -n $exporter_pid ]] && kill -0 "$exporter_pid" 2>/dev/null; then
@@ -130,6 +135,20 @@ package_pid=$!
 setsid bash -c 'cd packaging/checks && export CGO_ENABLED=0 &&
 	go build -o "$1/checks" . && go test -c -o "$1/checks.test" .' _ "$work" >"$work/checks-build.log" 2>&1 &
 checks_pid=$!
+# The previous version's package, for the upgrade under systemd: the same
+# Makefile target on the tree of WARDEN_TEST_UPGRADE_FROM, with the version
+# fields git would give there (the copy has no .git).
+upgrade_from=${WARDEN_TEST_UPGRADE_FROM:-HEAD~1}
+if [[ ${WARDEN_TEST_SYSTEMD:-1} != 0 ]]; then
+	git rev-parse --verify -q "$upgrade_from^{commit}" >/dev/null || fail "WARDEN_TEST_UPGRADE_FROM=$upgrade_from is not a commit"
+	mkdir "$work/old"
+	git archive "$upgrade_from" | tar -x -C "$work/old"
+	setsid make -C "$work/old" --no-print-directory package \
+		VERSION="$(git describe --tags --always "$upgrade_from")" REVISION="$(git rev-parse "$upgrade_from")" \
+		BRANCH="$(git rev-parse --abbrev-ref HEAD)" COMMIT_EPOCH="$(git log -1 --format=%ct "$upgrade_from")" \
+		BUILD_DATE="$(git log -1 --format=%cd --date=format:%Y%m%d-%H:%M:%S "$upgrade_from")" >"$work/old-package.log" 2>&1 &
+	old_pid=$!
+fi
 need=()
 for p in systemd curl rpm zsh groff-base man-db; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || need+=("$p")
@@ -360,7 +379,7 @@ rm -f /var/lib/warden/alert-spool/probe
 /usr/libexec/warden/setup-default-config >/dev/null
 ok "modes and owners; web config requires TLS, a client certificate and a password; warden reads only what it needs; nothing started"
 
-step "systemd units (systemd-analyze; no systemd runs here)"
+step "systemd units (systemd-analyze offline; under systemd as PID 1 in the last step)"
 units=(/usr/lib/systemd/system/warden_node_exporter.socket /usr/lib/systemd/system/warden_node_exporter.service)
 out=$(systemd-analyze verify "${units[@]}" 2>&1) || fail "systemd-analyze verify: $out"
 [[ -z $out ]] || fail "systemd-analyze verify warns: $out"
@@ -503,3 +522,17 @@ for gone in /etc/default/warden_node_exporter /etc/warden /var/lib/warden; do
 done
 getent passwd warden >/dev/null || fail "purge deleted the user warden (system users are kept)"
 ok "/etc/default/warden_node_exporter, /etc/warden, /var/lib/warden gone; user warden kept, as Debian keeps system users"
+
+step "the .deb under systemd as PID 1 (packaging/test-systemd.sh)"
+if [[ ${WARDEN_TEST_SYSTEMD:-1} == 0 ]]; then
+	echo "   skipped: WARDEN_TEST_SYSTEMD=0"
+else
+	rc=0
+	wait "$old_pid" || rc=$?
+	old_pid=
+	((rc == 0)) || { tail -20 "$work/old-package.log" >&2; fail "make package of $upgrade_from failed"; }
+	old_debs=("$work"/old/dist/warden_*.deb)
+	((${#old_debs[@]} == 1)) && [[ -f ${old_debs[0]} ]] || fail "want one .deb built from $upgrade_from, got: ${old_debs[*]}"
+	ok "previous version: $(basename "${old_debs[0]}") (from $upgrade_from, $(git rev-parse --short "$upgrade_from"))"
+	packaging/test-systemd.sh "$deb" "${old_debs[0]}" || fail "packaging/test-systemd.sh failed"
+fi
