@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -177,5 +178,29 @@ warden_tls_certificate_expiry_timestamp_seconds{file=%q,subject=%q} %d
 		p.Path("server.crt"), next.Server.Leaf.Subject.String(), next.Server.Leaf.NotAfter.Unix())
 	if err := testutil.CollectAndCompare(srv.Metrics(), strings.NewReader(want), "warden_tls_certificate_expiry_timestamp_seconds"); err != nil {
 		t.Error(err)
+	}
+}
+
+// Guesses (which fail) cannot use up the budget of sources whose checks
+// have not failed: after one source has spent the global budget on wrong
+// passwords, a new source with the right password is still checked.
+func TestGuessesLeaveCleanSourcesTheirBudget(t *testing.T) {
+	// Global: a token per 4 s; clean: one per second. The first guess
+	// takes the clean token of its source, the second the global token,
+	// the third is limited.
+	s := newSecured(t, rulesYAML+"failed_auth: {per_source_per_minute: 1000, global_per_second: 0.25}\n", "")
+	statuses := map[int]int{}
+	for i := range 3 {
+		status, _ := s.do("/metrics", fmt.Sprintf("basic prometheus guess-%d", i), false)
+		statuses[status]++
+	}
+	if statuses[429] == 0 {
+		t.Fatalf("guesses were never limited: %v", statuses)
+	}
+	client := s.pki.HTTPClient(nil)
+	client.Transport.(*http.Transport).DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext
+	status, _, err := get(client, "https://"+s.addr+"/metrics", "prometheus", promPass)
+	if err != nil || status != http.StatusOK {
+		t.Errorf("right password from a new source after the guesses: %d %v, want 200", status, err)
 	}
 }

@@ -27,7 +27,12 @@ type passwords struct {
 	checking map[[sha256.Size]byte]*check
 	sources  map[string]*sourceLimiter
 	global   *rate.Limiter
-	limits   FailedAuth
+	// clean is the budget of sources whose checks have not failed yet:
+	// guesses (which fail) cannot use it up for them. Each source draws
+	// on it until its first failure, so an attacker gets at most one clean
+	// check per address it controls.
+	clean  *rate.Limiter
+	limits FailedAuth
 }
 
 // check is one bcrypt comparison that others may wait for.
@@ -39,6 +44,8 @@ type check struct {
 type sourceLimiter struct {
 	limiter  *rate.Limiter
 	lastSeen time.Time
+	// failed: a check from this source failed (wrong password, unknown user).
+	failed bool
 }
 
 const (
@@ -73,8 +80,13 @@ func (p *passwords) setLimits(limits FailedAuth) {
 	}
 	p.limits = limits
 	p.global = rate.NewLimiter(rate.Limit(limits.GlobalPerSecond), max(1, int(limits.GlobalPerSecond)))
+	p.clean = rate.NewLimiter(rate.Limit(cleanFactor*limits.GlobalPerSecond), max(1, int(cleanFactor*limits.GlobalPerSecond)))
 	p.sources = map[string]*sourceLimiter{}
 }
+
+// cleanFactor sizes the clean budget against the global one: sources
+// draw on it once each, so it may be larger.
+const cleanFactor = 4
 
 // check returns what user and pass are against the users of s, source
 // being the client's address for the failed-login limits.
@@ -121,6 +133,9 @@ func (p *passwords) check(s *state, source, user, pass string) basicResult {
 	}
 	p.mu.Lock()
 	delete(p.checking, key)
+	if sl, ok := p.sources[source]; ok && (c.result == basicWrong || c.result == basicUnknownUser) {
+		sl.failed = true
+	}
 	if c.result == basicRight {
 		if len(p.verified) >= maxVerified {
 			clear(p.verified)
@@ -154,6 +169,9 @@ func (p *passwords) allowAttempt(source string) bool {
 	// global budget that others need.
 	if !sl.limiter.AllowN(now, 1) {
 		return false
+	}
+	if !sl.failed && p.clean.AllowN(now, 1) {
+		return true
 	}
 	return p.global.AllowN(now, 1)
 }
