@@ -34,7 +34,7 @@ run: build
 	@echo "  curl --cacert $(RUN_DIR)/ca.crt --cert $(RUN_DIR)/client.crt --key $(RUN_DIR)/client.key -u prometheus:\"\$$(cat $(RUN_DIR)/password)\" https://127.0.0.1:9100/metrics"
 	exec $(BIN)/warden_node_exporter --web.config.file=$(RUN_DIR)/web-config.yml --web.listen-address=127.0.0.1:9100
 
-test: test-deps lint unit e2e test-package
+test: test-deps lint unit e2e test-package helm-check
 
 # Installs Debian's prometheus (and promtool) and prometheus-alertmanager.
 test-deps:
@@ -100,9 +100,35 @@ package: build
 	done
 
 # Builds the .deb, inspects it, installs it on this machine (root needed),
-# runs and scrapes the installed service as its user, removes and purges it.
+# runs and scrapes the installed service as its user, removes and purges it;
+# then boots a cached Debian root file system with systemd as PID 1
+# (debootstrap, systemd-nspawn) and installs, runs, compares, upgrades and
+# purges the package there (packaging/test-systemd.sh).
 test-package:
 	packaging/test-package.sh
+
+# The Helm chart (packaging/helm/warden), without a cluster: helm lint and
+# helm template for each values file in its ci/ folder, then the strict
+# decoding and security tests (packaging/checks/helmcheck). helm comes from
+# the Go module proxy at a pinned version.
+HELM_VERSION := v3.22.0
+HELM         := $(BIN)/tools/helm
+HELM_CHART   := packaging/helm/warden
+HELM_KUBE    := 1.33.0
+
+$(HELM):
+	GOBIN=$(abspath $(BIN)/tools) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+.PHONY: helm-check
+helm-check: $(HELM)
+	@$(GO) version -m $(HELM) | awk '$$1 == "mod" { print $$3 }' | grep -qx '$(HELM_VERSION)' || { \
+		echo "$(HELM) is not helm $(HELM_VERSION); remove it to reinstall"; exit 1; }
+	for f in $(HELM_CHART)/ci/*-values.yaml; do \
+		$(HELM) lint --strict --quiet --kube-version $(HELM_KUBE) $(HELM_CHART) -f $$f || exit 1; \
+		$(HELM) template warden $(HELM_CHART) --namespace monitoring --kube-version $(HELM_KUBE) -f $$f >/dev/null || exit 1; \
+		echo "ok: helm lint and template with $$f"; \
+	done
+	cd packaging/checks && WARDEN_HELM=$(abspath $(HELM)) $(GO) test -count=1 ./helmcheck/
 
 # Builds the binaries twice, in two copies of the tree at different paths
 # and times, and compares the bytes. REPRO_FRESH_CACHE=1 compiles the second

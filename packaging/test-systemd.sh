@@ -232,7 +232,8 @@ mounts=$(in_ct cat "/proc/$pid/mountinfo")
 mount_opts() { awk -v m="$1" '$5 == m { o = $6 } END { print o }' <<<"$mounts"; }
 [[ $(mount_opts /) == ro,* ]] || fail "/ is not read-only for the service: $(mount_opts /)"
 [[ $(mount_opts /var/lib/warden/alert-spool) == rw,* ]] || fail "the alert spool is not writable for the service: $(mount_opts /var/lib/warden/alert-spool)"
-[[ -n $(mount_opts /tmp) && $(mount_opts /proc/sys) == ro,* ]] || fail "no private /tmp or /proc/sys writable"
+[[ -n $(mount_opts /tmp) ]] || fail "no private /tmp for the service"
+[[ $(mount_opts /proc/sys) == ro,* ]] || fail "/proc/sys is not mounted read-only for the service: '$(mount_opts /proc/sys)'"
 awk '$5 == "/dev" && $0 ~ / - tmpfs /' <<<"$mounts" | grep -q . || fail "/dev is not private"
 ok "uid/gid warden, no capabilities, NoNewPrivs, seccomp; / and /proc/sys read-only, private /tmp and /dev, spool writable"
 

@@ -6,8 +6,8 @@
 //	go run . dockerfile DOCKERFILE CONTEXT_DIR
 //	go run . static-elf FILE...
 //
-// It is its own module so that BuildKit's parser stays out of Warden's
-// go.mod.
+// It is its own module so that BuildKit's parser, and the Kubernetes API
+// types of its helmcheck tests, stay out of Warden's go.mod.
 package main
 
 import (
