@@ -204,3 +204,34 @@ func TestGuessesLeaveCleanSourcesTheirBudget(t *testing.T) {
 		t.Errorf("right password from a new source after the guesses: %d %v, want 200", status, err)
 	}
 }
+
+// Regression cases from the attack review: no path encoding, method or
+// query trick reaches a path the identity's rule does not allow. The
+// handler here answers 200 on every path; prometheus may reach /metrics
+// only, so anything but a refusal is a way around the rules.
+func TestAuthorizationTricks(t *testing.T) {
+	s := newSecured(t, rulesYAML, "")
+	cfg := s.pki.ClientTLS(nil)
+	auth := "Authorization: Basic " + basic("prometheus", promPass) + "\r\n"
+	for _, target := range []string{
+		"/secret", "/metrics/../secret", "/metrics/%2e%2e/secret", "//secret", "/./secret",
+		"/%73ecret", "/SECRET", "/secret?/metrics", "/secret#/metrics", "/secret%00/metrics",
+		"/metrics%2f..%2fsecret", "*", "http://localhost/secret", "/metrics/../../secret",
+	} {
+		for _, method := range []string{"GET", "POST", "HEAD", "TRACE", "OPTIONS"} {
+			status, _ := rawExchange(t, s.addr, cfg, method+" "+target+" HTTP/1.1\r\nHost: localhost\r\n"+auth+"\r\n")
+			if strings.HasPrefix(status, "200") {
+				t.Errorf("%s %s: %s, want a refusal", method, target, status)
+			}
+		}
+	}
+	if status, _ := rawExchange(t, s.addr, cfg, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"+auth+"\r\n"); !strings.HasPrefix(status, "200") {
+		t.Errorf("GET /metrics: %s, want 200 (the test must be able to succeed)", status)
+	}
+}
+
+func basic(user, pass string) string {
+	r := http.Request{Header: http.Header{}}
+	r.SetBasicAuth(user, pass)
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
+}
