@@ -70,7 +70,9 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # Go benchmarks, then Warden beside node_exporter v1.12.1 (go install'ed
-# into bin/peers) on this machine; each figure is reported as a ratio.
+# into bin/peers) on this machine and on a generated big-host tree at a
+# quarter and at full size (internal/bigtree), and both with a hung hwmon
+# read; each figure is reported as a ratio.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./internal/bench/

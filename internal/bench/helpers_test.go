@@ -59,8 +59,8 @@ type exporter struct {
 
 // startExporter runs bin with the web config in conf (written by
 // initConf) and the given collectors only, or its default collectors
-// when collectors is nil.
-func startExporter(b *testing.B, name, bin, conf string, collectors []string) *exporter {
+// when collectors is nil, and extra flags.
+func startExporter(b *testing.B, name, bin, conf string, collectors []string, extra ...string) *exporter {
 	b.Helper()
 	addr := testenv.FreeAddr(b)
 	args := []string{"--web.config.file=" + filepath.Join(conf, "web-config.yml"), "--web.listen-address=" + addr}
@@ -70,6 +70,7 @@ func startExporter(b *testing.B, name, bin, conf string, collectors []string) *e
 			args = append(args, "--collector."+c)
 		}
 	}
+	args = append(args, extra...)
 	p := testenv.Start(b, bin, args...)
 	testenv.WaitListening(b, addr, p)
 	caPEM, err := os.ReadFile(filepath.Join(conf, "ca.crt"))
