@@ -50,6 +50,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tokenFile := tokenNewCmd.Flag("token-file", "Write the token into this new file (mode 0600) instead of printing it.").String()
 
 	alertCmd := addAlertCommands(app)
+	fleetCmd := addFleetCommands(app)
 
 	checkCmd := app.Command("check", "Check configuration files.")
 	checkWebCmd := checkCmd.Command("web-config", "Check web config files as warden_node_exporter does before it listens. Exit 0 when all are good, 1 otherwise with one line per problem.")
@@ -78,6 +79,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCheckWeb(*checkWebFiles, stdout, stderr)
 	case alertCmd.send.FullCommand(), alertCmd.resolve.FullCommand(), alertCmd.query.FullCommand(), alertCmd.flush.FullCommand():
 		return alertCmd.run(cmd, stdin, stdout, stderr)
+	case fleetCmd.selected(cmd):
+		return fleetCmd.run(cmd, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "%s: error: unknown command %q\n", name, cmd)
 	return 2

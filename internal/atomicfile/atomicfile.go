@@ -1,0 +1,77 @@
+// Package atomicfile replaces files so that a reader sees the old content
+// or the new, never a mix or a file cut short: the exporter re-reads its
+// certificate, key and client CA when they change, and Prometheus re-reads
+// its CA file and targets on every scrape or discovery, possibly in the
+// middle of a renewal.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Write replaces path with data. A new file gets perm. A file that exists
+// keeps its owner's and group's permission bits and, where the process may
+// set them, its owner and group, so that a renewal run as root leaves a key
+// the exporter (group warden) can still read; others get no more than perm
+// gives them, so an old file's looser mode is not carried over to a
+// secret. The data is written to a new file (created exclusively: a
+// symlink planted at a name is replaced, never followed) and is on disk
+// (fsync) before the rename, which is durable before Write returns.
+func Write(path string, data []byte, perm fs.FileMode) error {
+	mode := perm
+	old, err := os.Lstat(path)
+	switch {
+	case err == nil && old.Mode().IsRegular():
+		mode = old.Mode().Perm()&0o770 | perm&0o007
+	case err == nil:
+		old = nil // a symlink or other: replaced, its target untouched
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
+	// CreateTemp made it 0600; Chmod sets the final mode before any byte
+	// is written, so a secret is never readable by more than it will be.
+	err = f.Chmod(mode)
+	if err == nil && old != nil {
+		err = sameOwner(f, old)
+	}
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package atomicfile
+
+import (
+	"io/fs"
+	"os"
+)
+
+// sameOwner does nothing where files have no Unix owner.
+func sameOwner(*os.File, fs.FileInfo) error { return nil }

@@ -1,0 +1,31 @@
+//go:build unix
+
+package atomicfile
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// sameOwner gives f the owner and group of old when they differ from
+// what f was created with.
+func sameOwner(f *os.File, old fs.FileInfo) error {
+	want, ok := old.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	got, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || (got.Uid == want.Uid && got.Gid == want.Gid) {
+		return nil
+	}
+	if err := f.Chown(int(want.Uid), int(want.Gid)); err != nil {
+		return fmt.Errorf("keep owner %d:%d of the file replaced: %w", want.Uid, want.Gid, err)
+	}
+	return nil
+}

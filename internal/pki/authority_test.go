@@ -1,0 +1,129 @@
+package pki
+
+import (
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestInitAuthority(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	a, err := InitAuthority(dir, CAOptions{CommonName: "Fleet CA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]os.FileMode{".": 0o700, AuthorityKey: 0o600, SerialFile: 0o600, AuthorityCert: 0o644, BundleFile: 0o644} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %#o, want %#o", name, got, want)
+		}
+	}
+	if got := a.CA.Cert.Subject.String(); got != "SERIALNUMBER=1,CN=Fleet CA,O=Warden" {
+		t.Errorf("subject %q", got)
+	}
+	if _, err := InitAuthority(dir, CAOptions{CommonName: "again"}); !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("second init: %v, want ErrNotEmpty", err)
+	}
+
+	// Serial numbers come from the counter, one after another, across opens.
+	key, _ := NewKey()
+	req := Request{CommonName: "n1", Hosts: []string{"n1"}, Usage: x509.ExtKeyUsageServerAuth, PublicKey: key.Public(), ValidFor: time.Hour}
+	var serials []int64
+	for range 3 {
+		a, err := OpenAuthority(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := a.Issue(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serials = append(serials, c.SerialNumber.Int64())
+	}
+	if serials[0] != 1 || serials[1] != 2 || serials[2] != 3 {
+		t.Errorf("serials %v, want 1 2 3", serials)
+	}
+	first, err := a.Reserve(1000)
+	if err != nil || first.Int64() != 4 {
+		t.Fatalf("Reserve = %v, %v; want 4", first, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, SerialFile)); strings.TrimSpace(string(b)) != "3ec" { // 4+1000
+		t.Errorf("serial file %q, want 3ec", b)
+	}
+
+	if err := os.Chmod(filepath.Join(dir, AuthorityKey), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenAuthority(dir); err == nil || !strings.Contains(err.Error(), "chmod 0600") {
+		t.Errorf("open with a readable key: %v, want a refusal", err)
+	}
+}
+
+func TestRotation(t *testing.T) {
+	dir := t.TempDir()
+	a, err := InitAuthority(dir, CAOptions{CommonName: "Fleet CA", PermittedDNSDomains: []string{"example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := OpenAuthority(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := a.CA.Cert
+	if err := a.DropPrevious(); !errors.Is(err, ErrNotRotating) {
+		t.Fatalf("drop before rotating: %v", err)
+	}
+	if err := a.Rotate(0); err != nil {
+		t.Fatal(err)
+	}
+	if a.CA.Cert.Equal(old) || !a.Previous.Equal(old) {
+		t.Fatal("Rotate did not make a new CA and keep the old as previous")
+	}
+	if got := a.CA.Cert.Subject.String(); got != "SERIALNUMBER=2,CN=Fleet CA,O=Warden" {
+		t.Errorf("new subject %q: the generation must make it differ", got)
+	}
+	if got := a.CA.Cert.PermittedDNSDomains; len(got) != 1 || got[0] != "example.com" {
+		t.Errorf("new CA constraints %v, want the old one's", got)
+	}
+	bundle, err := ParseCertificates(a.Bundle)
+	if err != nil || len(bundle) != 2 || !bundle[0].Equal(old) || !bundle[1].Equal(a.CA.Cert) {
+		t.Fatalf("bundle during rotation: %d certificates, %v", len(bundle), err)
+	}
+	if !a.Trusts(a.Bundle) || a.Trusts(CertPEM(old)) {
+		t.Error("Trusts: the bundle must include the new CA, the old certificate alone not")
+	}
+	if err := a.Rotate(0); !errors.Is(err, ErrRotating) {
+		t.Fatalf("second rotate: %v, want ErrRotating", err)
+	}
+	// A handle opened before the rotation cannot issue from the old CA.
+	if _, err := stale.Reserve(1); err == nil {
+		t.Fatal("Reserve through a handle opened before the rotation succeeded")
+	}
+
+	if err := a.DropPrevious(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenAuthority(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, _ = ParseCertificates(again.Bundle)
+	if len(bundle) != 1 || !bundle[0].Equal(a.CA.Cert) || again.Previous != nil {
+		t.Fatalf("after drop: bundle of %d, previous %v", len(bundle), again.Previous)
+	}
+	for _, gone := range []string{PreviousCert, PreviousKey} {
+		if _, err := os.Stat(filepath.Join(dir, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s still there after drop: %v", gone, err)
+		}
+	}
+	if _, err := ReadCertificate(filepath.Join(dir, RetiredDir, old.SerialNumber.Text(16)+".crt")); err != nil {
+		t.Errorf("retired certificate: %v", err)
+	}
+}
