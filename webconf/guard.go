@@ -127,7 +127,7 @@ func (g *guard) present(s *state, r *http.Request) presented {
 				continue
 			}
 			c.user = user
-			c.basic = g.passwords.check(s, sourceOf(r), user, pass)
+			c.basic = g.passwords.check(r.Context(), s, sourceOf(r), user, pass)
 		case strings.EqualFold(scheme, "Bearer"):
 			c.bearer = bearerUnknown
 			if name, ok := s.tokenName(strings.TrimSpace(cred)); ok {

@@ -1,9 +1,11 @@
 package webconf
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"time"
 
@@ -18,6 +20,10 @@ import (
 // their source's and the global limiter.
 type passwords struct {
 	cacheKey []byte
+	// bcrypts bounds the bcrypt checks that run at once to one, so that
+	// guessing takes at most one CPU from scrapes and TLS handshakes,
+	// whatever the number of guessing connections.
+	bcrypts chan struct{}
 
 	mu       sync.Mutex
 	verified map[[sha256.Size]byte]struct{}
@@ -60,6 +66,7 @@ func newPasswords() *passwords {
 	}
 	return &passwords{
 		cacheKey: key,
+		bcrypts:  make(chan struct{}, 1),
 		verified: map[[sha256.Size]byte]struct{}{},
 		checking: map[[sha256.Size]byte]*check{},
 		sources:  map[string]*sourceLimiter{},
@@ -90,7 +97,7 @@ const cleanFactor = 4
 
 // check returns what user and pass are against the users of s, source
 // being the client's address for the failed-login limits.
-func (p *passwords) check(s *state, source, user, pass string) basicResult {
+func (p *passwords) check(ctx context.Context, s *state, source, user, pass string) basicResult {
 	hash, known := s.users[user]
 	mac := hmac.New(sha256.New, p.cacheKey)
 	mac.Write([]byte(user))
@@ -122,8 +129,18 @@ func (p *passwords) check(s *state, source, user, pass string) basicResult {
 	if !known {
 		hash = s.decoy
 	}
-	err := bcrypt.CompareHashAndPassword(hash, []byte(pass))
+	var err error
+	select {
+	case p.bcrypts <- struct{}{}:
+		err = bcrypt.CompareHashAndPassword(hash, []byte(pass))
+		<-p.bcrypts
+	case <-ctx.Done():
+		// The client left while its check waited: no CPU for it.
+		err = ctx.Err()
+	}
 	switch {
+	case errors.Is(err, ctx.Err()) && ctx.Err() != nil:
+		c.result = basicRateLimited
 	case !known:
 		c.result = basicUnknownUser
 	case err != nil:
