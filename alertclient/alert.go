@@ -31,7 +31,9 @@ type Alert struct {
 // Name returns the alert's alertname label.
 func (a Alert) Name() string { return a.Labels[model.AlertNameLabel] }
 
-// String identifies the alert in errors and logs: its labels, sorted.
+// String identifies the alert in errors and logs: its labels, sorted,
+// with values quoted and names through Printable, so that an alert from a
+// server prints safely on a terminal.
 func (a Alert) String() string {
 	keys := make([]string, 0, len(a.Labels))
 	for k := range a.Labels {
@@ -44,7 +46,7 @@ func (a Alert) String() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%s=%q", k, a.Labels[k])
+		fmt.Fprintf(&b, "%s=%q", Printable(k), a.Labels[k])
 	}
 	b.WriteByte('}')
 	return b.String()

@@ -447,14 +447,15 @@ type capturedResponse struct {
 	location string
 }
 
-// err says what the answer captured was, as an error.
+// err says what the answer captured was, as an error. What the server
+// wrote goes through Printable: the error is printed on terminals.
 func (r *capturedResponse) err() error {
 	if r.status >= 300 && r.status < 400 {
 		return fmt.Errorf("alertmanager answered %d %s with a redirect to %s, not followed: "+
 			"a redirect is not a delivery (follow_redirects: true follows only 307 and 308 to the same scheme and host); "+
-			"give the URL it points to", r.status, http.StatusText(r.status), r.location)
+			"give the URL it points to", r.status, http.StatusText(r.status), Printable(r.location))
 	}
-	return fmt.Errorf("alertmanager answered %d %s: %s", r.status, http.StatusText(r.status), strings.TrimSpace(string(r.body)))
+	return fmt.Errorf("alertmanager answered %d %s: %s", r.status, http.StatusText(r.status), Printable(strings.TrimSpace(string(r.body))))
 }
 
 // bodyCapture keeps the status and body of a refusal, and where a redirect
@@ -476,6 +477,8 @@ func (b bodyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	holder.status, holder.body, holder.location = resp.StatusCode, body, ""
 	if loc, err := resp.Location(); err == nil {
 		holder.location = loc.Redacted()
+	} else {
+		holder.location = fmt.Sprintf("%q (%v)", resp.Header.Get("Location"), err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,8 +11,13 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-openapi/strfmt"
+	"github.com/prometheus/alertmanager/api/v2/models"
 	"golang.org/x/term"
 
 	"github.com/warden-exporter/warden/alertclient"
@@ -78,7 +84,7 @@ func addAlertCommands(app *kingpin.Application) *alertCmd {
 func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fail := func(code int, format string, args ...any) int {
-		fmt.Fprintf(stderr, "%s alert %s: %s\n", name, strings.TrimPrefix(cmd, "alert "), fmt.Sprintf(format, args...))
+		fmt.Fprintf(stderr, "%s alert %s: %s\n", name, strings.TrimPrefix(cmd, "alert "), printableLines(fmt.Sprintf(format, args...)))
 		return code
 	}
 	var alerts []alertclient.Alert
@@ -91,9 +97,7 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 			return fail(exitInvalid, "%v", err)
 		}
 		if a.dryRun {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(alertclient.Payload(alerts, time.Now())); err != nil {
+			if err := writeJSON(stdout, alertclient.Payload(alerts, time.Now()), "  "); err != nil {
 				return fail(exitInvalid, "%v", err)
 			}
 			return exitAccepted
@@ -122,15 +126,13 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 			return fail(exitNotDelivered, "%v", err)
 		}
 		if a.output == "json" {
-			if err := json.NewEncoder(stdout).Encode(found); err != nil {
+			if err := writeJSON(stdout, found, ""); err != nil {
 				return fail(exitNotDelivered, "%v", err)
 			}
 			return exitAccepted
 		}
 		for _, al := range found {
-			fmt.Fprintf(stdout, "%s %s starts=%s ends=%s state=%s\n", al.Labels["alertname"],
-				alertclient.Alert{Labels: al.Labels}.String(), time.Time(*al.StartsAt).Format(time.RFC3339),
-				time.Time(*al.EndsAt).Format(time.RFC3339), *al.Status.State)
+			fmt.Fprintln(stdout, queryLine(al))
 		}
 		return exitAccepted
 	case a.flush.FullCommand():
@@ -172,7 +174,7 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		if err != nil {
 			out["error"] = err.Error()
 		}
-		_ = json.NewEncoder(stdout).Encode(out) // the exit code says what happened
+		_ = writeJSON(stdout, out, "") // the exit code says what happened
 		return code
 	}
 	if res != nil {
@@ -180,7 +182,7 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		for _, e := range res.Endpoints {
 			state := "accepted"
 			if !e.Accepted {
-				state = fmt.Sprintf("failed: %v", e.Err)
+				state = printableLines(fmt.Sprintf("failed: %v", e.Err))
 			}
 			fmt.Fprintf(stdout, "  %s: %s after %d attempt(s)\n", e.URL, state, e.Attempts)
 		}
@@ -189,6 +191,68 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		return fail(code, "%v", err)
 	}
 	return code
+}
+
+// queryLine is how `alert query` lists an alert: name, labels, times and
+// state. Every string in it came from Alertmanager and is printed through
+// alertclient.Printable (Alert.String quotes label values); a field
+// Alertmanager left out shows as "-".
+func queryLine(al *models.GettableAlert) string {
+	at := func(t *strfmt.DateTime) string {
+		if t == nil {
+			return "-"
+		}
+		return time.Time(*t).Format(time.RFC3339)
+	}
+	state := "-"
+	if al.Status != nil && al.Status.State != nil {
+		state = alertclient.Printable(*al.Status.State)
+	}
+	return fmt.Sprintf("%s %s starts=%s ends=%s state=%s", alertclient.Printable(al.Labels["alertname"]),
+		alertclient.Alert{Labels: al.Labels}, at(al.StartsAt), at(al.EndsAt), state)
+}
+
+// printableLines is alertclient.Printable line by line: the lines of a
+// joined error stay lines, and nothing else in them reaches the terminal
+// raw.
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = alertclient.Printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// writeJSON writes v as JSON, indented with indent if not empty, with
+// every character that is not printable escaped as \uXXXX. encoding/json
+// escapes only those below U+0020 (and U+2028, U+2029), and leaves DEL, C1
+// controls such as U+009B (CSI) and U+202E (which reverses the line) as
+// they are. Outside strings, JSON has only printable ASCII and newlines,
+// so the escapes land in strings, where a JSON reader decodes them back.
+func writeJSON(w io.Writer, v any, indent string) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	for b := buf.Bytes(); len(b) > 0; {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == '\n' || unicode.IsPrint(r):
+			out.Write(b[:size])
+		case r > 0xffff:
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, `\u%04x\u%04x`, hi, lo)
+		default:
+			// encoding/json writes only UTF-8: no RuneError of size 1 here.
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
+		b = b[size:]
+	}
+	_, err := out.WriteTo(w)
+	return err
 }
 
 // alerts builds the alerts from --file or the arguments.

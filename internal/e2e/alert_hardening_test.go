@@ -77,3 +77,32 @@ func TestAlertRedirectIsNotADelivery(t *testing.T) {
 		t.Errorf("direct send: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestAlertQueryEscapesTerminalControls: an alert the real Alertmanager
+// holds, whose alertname clears the screen and prints "ALL CLEAR", is
+// listed by `wardentool alert query` with the escapes shown, not acted on.
+func TestAlertQueryEscapesTerminalControls(t *testing.T) {
+	am := testenv.StartAlertmanager(t, false)
+	flags := []string{"--alertmanager.url=" + am.URL, "--http.config.file=" + am.HTTPConfig()}
+	const hostile = "\x1b[2J\x1b[1;1HALL CLEAR\u202e"
+	if code, stdout, stderr := alertTool(t, "", append([]string{"send", "alertname=" + hostile, "case=escapes", "--annotation=summary=" + hostile}, flags...)...); code != 0 {
+		t.Fatalf("send: exit %d\n%s%s", code, stdout, stderr)
+	}
+	waitAlerts(t, am, `filter=case="escapes"`, count(1))
+	for _, output := range []string{"simple", "json"} {
+		code, stdout, stderr := alertTool(t, "", append([]string{"query", "--output=" + output, `case="escapes"`}, flags...)...)
+		if code != 0 {
+			t.Fatalf("query: exit %d\n%s%s", code, stdout, stderr)
+		}
+		if strings.ContainsAny(stdout, "\x1b\u202e") {
+			t.Errorf("--output=%s prints the escapes raw: %q", output, stdout)
+		}
+		want := `\x1b[2J\x1b[1;1HALL CLEAR\u202e`
+		if output == "json" {
+			want = `\u001b[2J\u001b[1;1HALL CLEAR\u202e`
+		}
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--output=%s lacks %s: %q", output, want, stdout)
+		}
+	}
+}
