@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -72,7 +73,34 @@ func (c *AuthConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal((*plain)(c)); err != nil {
 		return err
 	}
+	if err := refuseLimitsWithoutValue(unmarshal); err != nil {
+		return err
+	}
 	return c.validate()
+}
+
+// refuseLimitsWithoutValue refuses `rules:` or a rule's `collectors:`
+// written without a value. Decoded as nil, they would mean no rules (every
+// identity on every path) and no collector limit: the opposite of what the
+// key is there for, and what a write cut right after the colon leaves
+// (FuzzAuthFile found it). An empty list is written [].
+func refuseLimitsWithoutValue(unmarshal func(any) error) error {
+	var raw map[string]any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	rules, given := raw["rules"]
+	if given && rules == nil {
+		return errors.New("rules: no value: list the rules, or leave the key out for none")
+	}
+	list, _ := rules.([]any)
+	for i, r := range list {
+		m, _ := r.(map[any]any) // a rule of another kind is refused by validate
+		if collectors, given := m["collectors"]; given && collectors == nil {
+			return fmt.Errorf("rules[%d]: collectors: no value: list the collectors, [] for none, or leave the key out for no limit", i)
+		}
+	}
+	return nil
 }
 
 func (c *AuthConfig) validate() error {
@@ -116,8 +144,10 @@ func (c *AuthConfig) validate() error {
 			return fmt.Errorf("rules[%d]: collectors: empty name", i)
 		}
 	}
-	if c.FailedAuth.PerSourcePerMinute <= 0 || c.FailedAuth.GlobalPerSecond <= 0 {
-		return errors.New("failed_auth: per_source_per_minute and global_per_second must be positive")
+	// Written so that .nan fails too; .inf would turn the limit off.
+	if fa := c.FailedAuth; !(fa.PerSourcePerMinute > 0) || !(fa.GlobalPerSecond > 0) ||
+		math.IsInf(fa.PerSourcePerMinute, 0) || math.IsInf(fa.GlobalPerSecond, 0) {
+		return errors.New("failed_auth: per_source_per_minute and global_per_second must be positive (and finite)")
 	}
 	return nil
 }

@@ -68,16 +68,15 @@ func parseWebConfig(path string, content []byte) (*web.Config, error) {
 // nothing by a failed write must not load as "no requirements".
 var errEmpty = errors.New("empty file: no YAML document")
 
-// isEmptyYAML reports whether content has nothing but blank lines,
-// comments and document markers.
+// isEmptyYAML reports whether content holds no YAML value: nothing but
+// blank lines, comments and markers (however spelled: "--- # web config"
+// is one), or a null ("~", "&anchor"). The YAML parser decides, not a
+// line filter: a null document decodes into a zeroed config without its
+// UnmarshalYAML running, so an auth file "&0000" had failed-login limits
+// of 0 (FuzzAuthFile found it).
 func isEmptyYAML(content []byte) bool {
-	for _, line := range strings.Split(string(content), "\n") {
-		l := strings.TrimSpace(line)
-		if l != "" && !strings.HasPrefix(l, "#") && l != "---" && l != "..." {
-			return false
-		}
-	}
-	return true
+	var v any
+	return yaml.Unmarshal(content, &v) == nil && v == nil
 }
 
 // Validate checks a web config file as the daemon does before it listens.
