@@ -117,6 +117,11 @@ func InitAuthority(dir string, opts CAOptions) (*Authority, error) {
 // OpenAuthority reads the CA kept in dir.
 func OpenAuthority(dir string) (*Authority, error) {
 	a := &Authority{Dir: dir}
+	// Checked before the lock file is made, which would litter a
+	// directory named by mistake.
+	if _, err := os.Stat(a.path(AuthorityCert)); err != nil {
+		return nil, fmt.Errorf("%s is not a CA directory (wardentool ca init): %w", dir, err)
+	}
 	if err := a.locked(unix.LOCK_SH, a.read); err != nil {
 		return nil, err
 	}

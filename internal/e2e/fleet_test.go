@@ -1,0 +1,167 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warden-exporter/warden/internal/fleet"
+	"github.com/warden-exporter/warden/internal/testenv"
+)
+
+// fleetSize is the number of exporters, on 127.0.0.2 ... 127.0.0.21: Linux
+// routes all of 127.0.0.0/8 to loopback.
+const fleetSize = 20
+
+// fleetEnv is a fleet made by `wardentool ca init` and `fleet init`: its
+// exporters, each in its own node directory, and a Prometheus scraping
+// them with the generated job and targets.json.
+type fleetEnv struct {
+	caDir, out string
+	nodes      []fleetNode
+	promAddr   string
+}
+
+type fleetNode struct {
+	name, addr string
+	proc       *testenv.Process
+}
+
+func (f *fleetEnv) nodeDir(n fleetNode) string { return filepath.Join(f.out, fleet.NodesDir, n.name) }
+func (f *fleetEnv) promDir() string            { return filepath.Join(f.out, fleet.PrometheusDir) }
+
+// wardentool runs wardentool and fails the test unless it exits 0.
+func wardentool(t *testing.T, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := testenv.Run(t, "", bins.Path("wardentool"), args...)
+	if code != 0 {
+		t.Fatalf("wardentool %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+	}
+	return stdout
+}
+
+// freePortOn returns a port that is free on every one of ips.
+func freePortOn(t *testing.T, ips []string) int {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", net.JoinHostPort(ips[0], "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		free := true
+		var held []net.Listener
+		for _, ip := range ips[1:] {
+			m, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+			if err != nil {
+				free = false
+				break
+			}
+			held = append(held, m)
+		}
+		l.Close()
+		for _, m := range held {
+			m.Close()
+		}
+		if free {
+			return port
+		}
+	}
+	t.Fatal("no port free on all fleet addresses")
+	return 0
+}
+
+// startFleet makes a CA and a fleet of fleetSize nodes from an inventory,
+// starts an exporter per node directory and a Prometheus that scrapes
+// every second with the generated job, used as it is: the job names its
+// files by absolute paths, where fleet init wrote them, so nothing is
+// rewritten; only a global section with the 1s interval is put before it.
+func startFleet(t *testing.T, fleetArgs ...string) *fleetEnv {
+	t.Helper()
+	prometheus := testenv.Need(t, "prometheus")
+	dir := t.TempDir()
+	f := &fleetEnv{caDir: filepath.Join(dir, "ca"), out: filepath.Join(dir, "fleet")}
+	wardentool(t, "ca", "init", "--dir", f.caDir, "--name", "Fleet CA", "--permit-dns", "fleet.test", "--permit-ip", "127.0.0.0/8")
+
+	var ips, inventory []string
+	for i := range fleetSize {
+		ip := fmt.Sprintf("127.0.0.%d", i+2)
+		ips = append(ips, ip)
+		inventory = append(inventory, fmt.Sprintf("node%02d.fleet.test %s", i+2, ip))
+	}
+	inv := filepath.Join(dir, "hosts.txt")
+	if err := os.WriteFile(inv, []byte(strings.Join(inventory, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePortOn(t, ips)
+	wardentool(t, append([]string{"fleet", "init", "--ca", f.caDir, "--inventory", inv, "--out", f.out, "--port", strconv.Itoa(port)}, fleetArgs...)...)
+
+	for i, ip := range ips {
+		n := fleetNode{name: fmt.Sprintf("node%02d.fleet.test", i+2), addr: net.JoinHostPort(ip, strconv.Itoa(port))}
+		// The security layer is what is under test: a few cheap collectors
+		// keep twenty exporters scraped every second light on a small machine.
+		n.proc = testenv.Start(t, bins.Path("warden_node_exporter"),
+			"--web.config.file="+filepath.Join(f.nodeDir(n), fleet.WebConfig), "--web.listen-address="+n.addr,
+			"--collector.disable-defaults", "--collector.loadavg", "--collector.time")
+		f.nodes = append(f.nodes, n)
+	}
+	for _, n := range f.nodes {
+		testenv.WaitListening(t, n.addr, n.proc)
+	}
+
+	job, err := os.ReadFile(filepath.Join(f.promDir(), fleet.PrometheusJob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, append([]byte("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"), job...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := testenv.Run(t, "", testenv.Need(t, "promtool"), "check", "config", cfg); code != 0 {
+		t.Fatalf("promtool check config on the generated job: exit %d\n%s%s", code, stdout, stderr)
+	}
+	f.promAddr = testenv.FreeAddr(t)
+	p := testenv.Start(t, prometheus, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+f.promAddr)
+	testenv.WaitListening(t, f.promAddr, p)
+	return f
+}
+
+// upEverywhere waits until Prometheus has every node of the fleet up,
+// each with its node label from targets.json.
+func (f *fleetEnv) upEverywhere(t *testing.T) {
+	t.Helper()
+	testenv.Eventually(t, 90*time.Second, "up == 1 for every node of the fleet", func() error {
+		s, err := testenv.PromQuery(t.Context(), f.promAddr, `up{job="`+fleet.DefaultJob+`"}`)
+		if err != nil {
+			return err
+		}
+		up := map[string]bool{}
+		for _, x := range s {
+			if x.Value == 1 {
+				up[x.Metric["instance"]+" "+x.Metric["node"]] = true
+			}
+		}
+		for _, n := range f.nodes {
+			if !up[n.addr+" "+n.name] {
+				return fmt.Errorf("%s (%s) is not up: %d of %d up", n.name, n.addr, len(up), len(f.nodes))
+			}
+		}
+		return nil
+	})
+}
+
+// TestFleet is the fleet's promise: twenty exporters, each with its own
+// certificate from one `fleet init`, all up in a real Prometheus that uses
+// the generated scrape job and targets.json.
+func TestFleet(t *testing.T) {
+	f := startFleet(t)
+	f.upEverywhere(t)
+}

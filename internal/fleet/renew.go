@@ -1,0 +1,236 @@
+package fleet
+
+import (
+	"bytes"
+	"cmp"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/warden-exporter/warden/internal/atomicfile"
+	"github.com/warden-exporter/warden/internal/pki"
+)
+
+// RenewOptions says how Renew re-issues.
+type RenewOptions struct {
+	// Authority signs the new certificates.
+	Authority *pki.Authority
+	// Before: a certificate that expires within it is renewed.
+	Before time.Duration
+	// ValidFor is how long a new certificate is valid; zero means DefaultValidity.
+	ValidFor time.Duration
+	// NewKey makes a new key instead of keeping the one in the directory.
+	// Keeping it (the default) means the key and the certificate on disk
+	// always belong together, whichever file a reader reads first.
+	NewKey bool
+	// Now is the time to judge expiry against; zero means time.Now().
+	Now time.Time
+}
+
+// Renewal is what Renew did with one certificate.
+type Renewal struct {
+	// File is the certificate's path.
+	File string
+	// Renewed tells whether a new certificate was written.
+	Renewed bool
+	// Reason says why it was renewed or not.
+	Reason string
+	// NotAfter is the expiry of the certificate now in the file.
+	NotAfter time.Time
+}
+
+// pairs are the certificates Renew looks for in a directory, with their keys.
+var pairs = []struct{ cert, key string }{{ServerCert, ServerKey}, {ClientCert, ClientKey}}
+
+// Renew re-issues each certificate of dir (server.crt, client.crt) that
+// is due (see due), with the same subject, SANs and usage, from opts'
+// CA. Nothing due is no error. Before it re-issues, it checks that dir's
+// ca.crt, when there is one, trusts the CA that signs now: a node whose
+// peers do not trust its new certificate yet would fail every scrape.
+func Renew(dir string, opts RenewOptions) ([]Renewal, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var out []Renewal
+	for _, p := range pairs {
+		certPath := filepath.Join(dir, p.cert)
+		cert, err := pki.ReadCertificate(certPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		renew, reason := due(cert, opts.Authority.CA.Cert, now, opts.Before)
+		if !renew {
+			out = append(out, Renewal{File: certPath, Reason: reason, NotAfter: cert.NotAfter})
+			continue
+		}
+		if err := checkTrust(dir, opts.Authority); err != nil {
+			return out, err
+		}
+		next, err := reissue(cert, filepath.Join(dir, p.key), certPath, opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Renewal{File: certPath, Renewed: true, Reason: reason, NotAfter: next.NotAfter})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds neither %s nor %s", dir, ServerCert, ClientCert)
+	}
+	return out, nil
+}
+
+// due says whether cert must be re-issued now, and why:
+//
+//	signed by the CA that signs now   expires within before   due   reason
+//	no                                any                     yes   issued by a CA that no longer signs
+//	yes                               yes                     yes   expires within before
+//	yes                               no                      no    not due
+func due(cert, ca *x509.Certificate, now time.Time, before time.Duration) (bool, string) {
+	left := cert.NotAfter.Sub(now)
+	switch {
+	case cert.CheckSignatureFrom(ca) != nil:
+		return true, fmt.Sprintf("issued by %q, not by the CA that signs now (%q)", cert.Issuer.String(), ca.Subject.String())
+	case left < before:
+		return true, fmt.Sprintf("%s, within %s", expiry(left), days(before))
+	default:
+		return false, "not due: " + expiry(left)
+	}
+}
+
+func expiry(left time.Duration) string {
+	if left < 0 {
+		return fmt.Sprintf("expired %s ago", days(-left))
+	}
+	return "expires in " + days(left)
+}
+
+func days(d time.Duration) string {
+	if d < 48*time.Hour {
+		return d.Round(time.Minute).String()
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func checkTrust(dir string, a *pki.Authority) error {
+	b, err := os.ReadFile(filepath.Join(dir, CACert))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !a.Trusts(b) {
+		return fmt.Errorf("%s does not trust the CA that signs now (%q): run `wardentool cert trust --ca %s` for every node and Prometheus first, and let the exporters reload", filepath.Join(dir, CACert), a.CA.Cert.Subject.String(), a.Dir)
+	}
+	return nil
+}
+
+// reissue signs a copy of old for the key in keyPath (or a new key) and
+// writes it to certPath: the key first when it is new, so that the
+// exporter, which checks that they belong together, only ever loads a pair.
+func reissue(old *x509.Certificate, keyPath, certPath string, opts RenewOptions) (*x509.Certificate, error) {
+	var key crypto.Signer
+	var err error
+	if opts.NewKey {
+		key, err = pki.NewKey()
+	} else {
+		key, err = pki.ReadKey(keyPath)
+		if err == nil && !pki.Matches(old, key) {
+			err = fmt.Errorf("%s is not the key of %s", keyPath, certPath)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	hosts := append([]string(nil), old.DNSNames...)
+	for _, ip := range old.IPAddresses {
+		hosts = append(hosts, ip.String())
+	}
+	usage := x509.ExtKeyUsageServerAuth
+	if len(old.ExtKeyUsage) > 0 {
+		usage = old.ExtKeyUsage[0]
+	}
+	cert, err := opts.Authority.Issue(pki.Request{
+		CommonName: old.Subject.CommonName, Hosts: hosts, Usage: usage,
+		PublicKey: key.Public(), ValidFor: cmp.Or(opts.ValidFor, DefaultValidity),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("renew %s: %w", certPath, err)
+	}
+	if opts.NewKey {
+		keyPEM, err := pki.KeyPEM(key)
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.Write(keyPath, keyPEM, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return cert, atomicfile.Write(certPath, pki.CertPEM(cert), 0o644)
+}
+
+// Trust makes dir's ca.crt the CA's bundle.crt, and reports whether it
+// changed.
+func Trust(dir string, a *pki.Authority) (bool, error) {
+	path := filepath.Join(dir, CACert)
+	cur, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	if bytes.Equal(cur, a.Bundle) {
+		return false, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return false, err
+	}
+	return true, atomicfile.Write(path, a.Bundle, 0o644)
+}
+
+// Request writes a certificate signing request for hosts into dir as
+// server.csr, for the key in server.key: the key is made (0600) when
+// there is none, and kept when there is, so that a renewal by request
+// never leaves a key that does not match the certificate in use. It
+// reports whether the key was kept.
+func Request(dir string, hosts []string) (kept bool, err error) {
+	if len(hosts) == 0 {
+		return false, errors.New("a certificate request needs at least one host")
+	}
+	if _, _, err := pki.SplitHosts(hosts); err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, err
+	}
+	keyPath := filepath.Join(dir, ServerKey)
+	key, err := pki.ReadKey(keyPath)
+	switch {
+	case err == nil:
+		kept = true
+	case errors.Is(err, fs.ErrNotExist):
+		if key, err = pki.NewKey(); err != nil {
+			return false, err
+		}
+		keyPEM, err := pki.KeyPEM(key)
+		if err != nil {
+			return false, err
+		}
+		if err := atomicfile.Write(keyPath, keyPEM, 0o600); err != nil {
+			return false, err
+		}
+	default:
+		return false, err
+	}
+	csr, err := pki.NewCSR(key, hosts)
+	if err != nil {
+		return kept, err
+	}
+	return kept, atomicfile.Write(filepath.Join(dir, ServerCSR), csr, 0o644)
+}
