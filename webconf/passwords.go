@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,10 +21,10 @@ import (
 // their source's and the global limiter.
 type passwords struct {
 	cacheKey []byte
-	// bcrypts bounds the bcrypt checks that run at once to one, so that
-	// guessing takes at most one CPU from scrapes and TLS handshakes,
-	// whatever the number of guessing connections.
-	bcrypts chan struct{}
+	// gate lets one bcrypt check run at a time, so that guessing takes at
+	// most one CPU from scrapes and TLS handshakes, however many clients
+	// guess; checks for sources that have not failed go first.
+	gate *gate
 
 	mu       sync.Mutex
 	verified map[[sha256.Size]byte]struct{}
@@ -32,12 +33,11 @@ type passwords struct {
 	// wait for one check instead of each spending a limiter token.
 	checking map[[sha256.Size]byte]*check
 	sources  map[string]*sourceLimiter
-	global   *rate.Limiter
-	// clean is the budget of sources whose checks have not failed yet:
-	// guesses (which fail) cannot use it up for them. Each source draws
-	// on it until its first failure, so an attacker gets at most one clean
-	// check per address it controls.
-	clean  *rate.Limiter
+	// global bounds the checks of sources whose checks failed before;
+	// those that have not failed are bounded by the gate alone, so that
+	// guesses (which fail) cannot use up their budget. An attacker gets
+	// one such check per address it controls.
+	global *rate.Limiter
 	limits FailedAuth
 }
 
@@ -66,7 +66,7 @@ func newPasswords() *passwords {
 	}
 	return &passwords{
 		cacheKey: key,
-		bcrypts:  make(chan struct{}, 1),
+		gate:     &gate{},
 		verified: map[[sha256.Size]byte]struct{}{},
 		checking: map[[sha256.Size]byte]*check{},
 		sources:  map[string]*sourceLimiter{},
@@ -87,13 +87,8 @@ func (p *passwords) setLimits(limits FailedAuth) {
 	}
 	p.limits = limits
 	p.global = rate.NewLimiter(rate.Limit(limits.GlobalPerSecond), max(1, int(limits.GlobalPerSecond)))
-	p.clean = rate.NewLimiter(rate.Limit(cleanFactor*limits.GlobalPerSecond), max(1, int(cleanFactor*limits.GlobalPerSecond)))
 	p.sources = map[string]*sourceLimiter{}
 }
-
-// cleanFactor sizes the clean budget against the global one: sources
-// draw on it once each, so it may be larger.
-const cleanFactor = 4
 
 // check returns what user and pass are against the users of s, source
 // being the client's address for the failed-login limits.
@@ -118,7 +113,8 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 		<-c.done
 		return c.result
 	}
-	if !p.allowAttempt(source) {
+	clean, ok := p.allowAttempt(source)
+	if !ok {
 		p.mu.Unlock()
 		return basicRateLimited
 	}
@@ -130,16 +126,16 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 		hash = s.decoy
 	}
 	var err error
-	select {
-	case p.bcrypts <- struct{}{}:
+	if p.gate.acquire(ctx, clean) {
 		err = bcrypt.CompareHashAndPassword(hash, []byte(pass))
-		<-p.bcrypts
-	case <-ctx.Done():
-		// The client left while its check waited: no CPU for it.
-		err = ctx.Err()
+		p.gate.release()
+	} else {
+		// The client left while its check waited, or too many wait: no
+		// CPU for it.
+		err = errGateClosed
 	}
 	switch {
-	case errors.Is(err, ctx.Err()) && ctx.Err() != nil:
+	case errors.Is(err, errGateClosed):
 		c.result = basicRateLimited
 	case !known:
 		c.result = basicUnknownUser
@@ -164,12 +160,13 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 	return c.result
 }
 
-// allowAttempt takes a token from the source's and the global limiter.
-// The caller holds p.mu.
-func (p *passwords) allowAttempt(source string) bool {
+// allowAttempt takes a token from the source's limiter and, for a source
+// whose checks failed before, from the global one. It reports whether the
+// source is clean (no failure yet). The caller holds p.mu.
+func (p *passwords) allowAttempt(source string) (clean, ok bool) {
 	now := time.Now()
-	sl, ok := p.sources[source]
-	if !ok {
+	sl, found := p.sources[source]
+	if !found {
 		if len(p.sources) >= maxSources {
 			for k, v := range p.sources {
 				if now.Sub(v.lastSeen) > time.Minute {
@@ -185,10 +182,97 @@ func (p *passwords) allowAttempt(source string) bool {
 	// Check the source first: one source's guesses must not use up the
 	// global budget that others need.
 	if !sl.limiter.AllowN(now, 1) {
-		return false
+		return false, false
 	}
-	if !sl.failed && p.clean.AllowN(now, 1) {
+	if !sl.failed {
+		return true, true
+	}
+	return false, p.global.AllowN(now, 1)
+}
+
+// errGateClosed: a check was given up before it ran.
+var errGateClosed = errors.New("check not run")
+
+// maxWaiting bounds the checks waiting at the gate, per kind.
+const maxWaiting = 64
+
+// gate runs one check at a time. Waiting checks of clean sources go
+// before those of sources that failed, and among clean ones the newest
+// goes first (a client that gave up and came back, as Prometheus does at
+// each scrape, is not queued behind a crowd of stale first attempts).
+type gate struct {
+	mu           sync.Mutex
+	busy         bool
+	clean, dirty []*waiter
+}
+
+// waiter is one check at the gate: ready is closed when it is let in
+// (ok) or turned away.
+type waiter struct {
+	ready chan struct{}
+	ok    bool
+}
+
+// acquire waits for the gate until ctx ends; false means the check must
+// not run.
+func (g *gate) acquire(ctx context.Context, clean bool) bool {
+	g.mu.Lock()
+	if !g.busy {
+		g.busy = true
+		g.mu.Unlock()
 		return true
 	}
-	return p.global.AllowN(now, 1)
+	q := &g.dirty
+	if clean {
+		q = &g.clean
+	}
+	if len(*q) >= maxWaiting {
+		if !clean {
+			g.mu.Unlock()
+			return false
+		}
+		close((*q)[0].ready) // the oldest clean waiter gives way
+		*q = (*q)[1:]
+	}
+	w := &waiter{ready: make(chan struct{})}
+	*q = append(*q, w)
+	g.mu.Unlock()
+	select {
+	case <-w.ready:
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if i := slices.Index(*q, w); i >= 0 { // ctx ended while waiting
+		*q = slices.Delete(*q, i, i+1)
+		return false
+	}
+	if w.ok && ctx.Err() != nil { // let in as the client left: pass it on
+		g.releaseLocked()
+		return false
+	}
+	return w.ok
+}
+
+func (g *gate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.releaseLocked()
+}
+
+func (g *gate) releaseLocked() {
+	var next *waiter
+	switch {
+	case len(g.clean) > 0: // newest first
+		next = g.clean[len(g.clean)-1]
+		g.clean = g.clean[:len(g.clean)-1]
+	case len(g.dirty) > 0: // oldest first
+		next = g.dirty[0]
+		g.dirty = g.dirty[1:]
+	default:
+		g.busy = false
+		return
+	}
+	next.ok = true
+	close(next.ready)
 }
