@@ -19,27 +19,30 @@ import (
 type fleetCmds struct {
 	ca    *caCmd
 	fleet *fleetCmd
+	cert  *certCmd
 }
 
 func addFleetCommands(app *kingpin.Application) *fleetCmds {
-	return &fleetCmds{ca: addCACommands(app), fleet: addFleetCommand(app)}
+	return &fleetCmds{ca: addCACommands(app), fleet: addFleetCommand(app), cert: addCertCommands(app)}
 }
 
 // selected returns cmd when it is one of these commands, and "" otherwise,
 // so that run's switch on cmd can name them all in one case.
 func (f *fleetCmds) selected(cmd string) string {
-	if slices.Contains(f.ca.commands(), cmd) || cmd == f.fleet.init.FullCommand() {
+	if slices.Contains(f.ca.commands(), cmd) || cmd == f.fleet.init.FullCommand() || slices.Contains(f.cert.commands(), cmd) {
 		return cmd
 	}
 	return ""
 }
 
-func (f *fleetCmds) run(cmd string, stdout, stderr io.Writer) int {
+func (f *fleetCmds) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch {
 	case slices.Contains(f.ca.commands(), cmd):
 		return f.ca.run(cmd, stdout, stderr)
 	case cmd == f.fleet.init.FullCommand():
 		return f.fleet.run(stdout, stderr)
+	case slices.Contains(f.cert.commands(), cmd):
+		return f.cert.run(cmd, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "%s: error: unknown command %q\n", name, cmd)
 	return 2

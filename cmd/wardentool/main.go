@@ -80,7 +80,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case alertCmd.send.FullCommand(), alertCmd.resolve.FullCommand(), alertCmd.query.FullCommand(), alertCmd.flush.FullCommand():
 		return alertCmd.run(cmd, stdin, stdout, stderr)
 	case fleetCmd.selected(cmd):
-		return fleetCmd.run(cmd, stdout, stderr)
+		return fleetCmd.run(cmd, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "%s: error: unknown command %q\n", name, cmd)
 	return 2

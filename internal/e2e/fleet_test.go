@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/warden-exporter/warden/internal/fleet"
+	"github.com/warden-exporter/warden/internal/pki"
 	"github.com/warden-exporter/warden/internal/testenv"
 )
 
@@ -164,4 +165,48 @@ func (f *fleetEnv) upEverywhere(t *testing.T) {
 func TestFleet(t *testing.T) {
 	f := startFleet(t)
 	f.upEverywhere(t)
+}
+
+// TestFleetCertSign: a key made on the node, a request signed on the CA's
+// machine; names outside --allow-host or the CA's constraints refused.
+func TestFleetCertSign(t *testing.T) {
+	dir := t.TempDir()
+	caDir := filepath.Join(dir, "ca")
+	wardentool(t, "ca", "init", "--dir", caDir, "--permit-dns", "fleet.test", "--permit-ip", "127.0.0.0/8")
+	request := func(node string, hosts ...string) string {
+		args := []string{"cert", "request", "--out", filepath.Join(dir, node)}
+		for _, h := range hosts {
+			args = append(args, "--host", h)
+		}
+		wardentool(t, args...)
+		return filepath.Join(dir, node, fleet.ServerCSR)
+	}
+	allow := []string{"--allow-host", "*.dc1.fleet.test", "--allow-host", "127.0.0.0/24"}
+
+	csr := request("good", "web1.dc1.fleet.test", "127.0.0.30")
+	out := filepath.Join(dir, "good", fleet.ServerCert)
+	wardentool(t, append(append([]string{"cert", "sign", "--ca", caDir, "--out", out}, allow...), csr)...)
+	if c, err := pki.ReadCertificate(out); err != nil || c.DNSNames[0] != "web1.dc1.fleet.test" {
+		t.Fatalf("signed certificate: %v", err)
+	}
+
+	for _, tt := range []struct {
+		name, host, want string
+	}{
+		{"outside --allow-host", "web1.dc2.fleet.test", "not allowed by --allow-host *.dc1.fleet.test, 127.0.0.0/24: web1.dc2.fleet.test"},
+		{"outside the CA's constraints", "web1.dc1.example.org", "the CA's name constraints do not permit web1.dc1.example.org"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			csr := request(tt.host, tt.host)
+			code, stdout, stderr := testenv.Run(t, "", bins.Path("wardentool"), append(append([]string{"cert", "sign", "--ca", caDir}, allow...), csr)...)
+			if code != 1 || stdout != "" || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1, no certificate, and %q", code, stdout, stderr, tt.want)
+			}
+		})
+	}
+	// Without --allow-host, the CA's constraints still hold.
+	code, _, stderr := testenv.Run(t, "", bins.Path("wardentool"), "cert", "sign", "--ca", caDir, request("org", "web2.example.org"))
+	if code != 1 || !strings.Contains(stderr, "do not permit web2.example.org") {
+		t.Errorf("no --allow-host, outside the constraints: exit %d, %s", code, stderr)
+	}
 }

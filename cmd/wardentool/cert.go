@@ -1,0 +1,142 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/model"
+
+	"github.com/warden-exporter/warden/internal/atomicfile"
+	"github.com/warden-exporter/warden/internal/fleet"
+	"github.com/warden-exporter/warden/internal/pki"
+)
+
+// certCmd holds the flags of `wardentool cert`.
+type certCmd struct {
+	caDir    string
+	hosts    []string
+	dir      string
+	csr      string
+	out      string
+	allow    []string
+	usage    string
+	validFor model.Duration
+	dirs     []string
+	before   model.Duration
+	newKey   bool
+
+	request, sign *kingpin.CmdClause
+}
+
+func addCertCommands(app *kingpin.Application) *certCmd {
+	c := &certCmd{}
+	cmd := app.Command("cert", "Node certificates from a CA directory: keys that never leave the node (request, sign).")
+	c.request = cmd.Command("request", "On the node: write a key (0600; an existing server.key is kept) and a certificate signing request (server.csr) for the hosts into --out.")
+	c.request.Flag("host", "DNS name or IP address the certificate is for (repeatable); the first is also its CN.").Required().StringsVar(&c.hosts)
+	c.request.Flag("out", "Node directory to write server.key and server.csr into; made 0700.").Required().StringVar(&c.dir)
+
+	c.sign = cmd.Command("sign", "On the CA's machine: sign a certificate signing request and print the certificate (or write it to --out). Refuses a request for any name outside --allow-host or the CA's name constraints, naming them.")
+	c.sign.Flag("ca", "Directory of the CA.").Required().StringVar(&c.caDir)
+	c.sign.Flag("allow-host", "Pattern the requested names must match (repeatable): an IP address, a CIDR range, or a DNS name where * stands for any characters within one label (*.example.com).").StringsVar(&c.allow)
+	c.sign.Flag("usage", "What the certificate is for: server (an exporter) or client (Prometheus).").Default("server").EnumVar(&c.usage, "server", "client")
+	c.sign.Flag("valid-for", "How long the certificate is valid (units y, w, d, h).").Default("365d").SetValue(&c.validFor)
+	c.sign.Flag("out", "Write the certificate to this file instead of standard output.").StringVar(&c.out)
+	c.sign.Arg("csr", "Certificate signing request (PEM), as cert request wrote it. Without one (or with -), it is read from standard input.").StringVar(&c.csr)
+	return c
+}
+
+func (c *certCmd) commands() []string {
+	return []string{c.request.FullCommand(), c.sign.FullCommand()}
+}
+
+func (c *certCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "%s %s: %s\n", name, cmd, line)
+		}
+		return 1
+	}
+	switch cmd {
+	case c.request.FullCommand():
+		kept, err := fleet.Request(c.dir, c.hosts)
+		if err != nil {
+			return fail(err)
+		}
+		key := "a new key in " + filepath.Join(c.dir, fleet.ServerKey)
+		if kept {
+			key = "the key in " + filepath.Join(c.dir, fleet.ServerKey) + " (kept)"
+		}
+		fmt.Fprintf(stdout, "Wrote %s for %s, for %s.\nOn the CA's machine: wardentool cert sign --ca CA %s > %s\n",
+			filepath.Join(c.dir, fleet.ServerCSR), strings.Join(c.hosts, ", "), key, fleet.ServerCSR, fleet.ServerCert)
+	case c.sign.FullCommand():
+		cert, err := c.signCSR(stdin)
+		if err != nil {
+			return fail(err)
+		}
+		if c.out == "" {
+			_, err = stdout.Write(pki.CertPEM(cert))
+		} else {
+			err = atomicfile.Write(c.out, pki.CertPEM(cert), 0o644)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stderr, "Signed %q for %s, serial %x, valid until %s.\n", cert.Subject.CommonName,
+			strings.Join(certHosts(cert), ", "), cert.SerialNumber, cert.NotAfter.UTC().Format(time.DateOnly))
+	}
+	return 0
+}
+
+// signCSR reads the request, checks its names against --allow-host and
+// the CA's constraints (both, so that every refused name is named) and
+// signs it.
+func (c *certCmd) signCSR(stdin io.Reader) (*x509.Certificate, error) {
+	patterns := pki.HostPatterns(c.allow)
+	if err := patterns.Validate(); err != nil {
+		return nil, err
+	}
+	var b []byte
+	var err error
+	if c.csr == "" || c.csr == "-" { // kingpin passes a lone "-" on as ""
+		c.csr = "standard input"
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(c.csr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	csr, hosts, err := pki.ParseCSR(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.csr, err)
+	}
+	a, err := pki.OpenAuthority(c.caDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(patterns.Check(hosts), a.CA.CheckHosts(hosts)); err != nil {
+		return nil, fmt.Errorf("refused %s:\n%w", c.csr, err)
+	}
+	usage := x509.ExtKeyUsageServerAuth
+	if c.usage == "client" {
+		usage = x509.ExtKeyUsageClientAuth
+	}
+	return a.Issue(pki.Request{CommonName: hosts[0], Hosts: hosts, Usage: usage, PublicKey: csr.PublicKey, ValidFor: time.Duration(c.validFor)})
+}
+
+// certHosts lists a certificate's SANs.
+func certHosts(c *x509.Certificate) []string {
+	hosts := slices.Clone(c.DNSNames)
+	for _, ip := range c.IPAddresses {
+		hosts = append(hosts, ip.String())
+	}
+	return hosts
+}
