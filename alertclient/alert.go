@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-openapi/strfmt"
 	"github.com/prometheus/common/model"
 )
 
@@ -103,6 +104,11 @@ func Validate(alerts []Alert) error {
 		}
 		if !a.StartsAt.IsZero() && !a.EndsAt.IsZero() && a.EndsAt.Before(a.StartsAt) {
 			bad(i, a, "endsAt", fmt.Errorf("%s is before startsAt %s", a.EndsAt.Format(time.RFC3339), a.StartsAt.Format(time.RFC3339)))
+		}
+		// Alertmanager's API refuses the whole batch for one bad
+		// generatorURL (FuzzParseAlerts found it).
+		if a.GeneratorURL != "" && !strfmt.Default.Validates("uri", a.GeneratorURL) {
+			bad(i, a, "generatorURL", fmt.Errorf("%q is not an absolute URL or an absolute path", a.GeneratorURL))
 		}
 	}
 	return errors.Join(errs...)

@@ -27,8 +27,13 @@ func ParseAlerts(r io.Reader) ([]Alert, error) {
 		dec := json.NewDecoder(br)
 		dec.DisallowUnknownFields()
 		var alerts []Alert
-		if err := dec.Decode(&alerts); err != nil {
+		if err := decodeOne(dec, &alerts); err != nil {
 			return nil, fmt.Errorf("JSON array of alerts: %w", err)
+		}
+		if len(alerts) == 0 {
+			// As for an input without lines: nothing would be sent, and
+			// the exit code would say it was.
+			return nil, errors.New("no alerts in the input: the JSON array is empty")
 		}
 		return alerts, nil
 	}
@@ -43,7 +48,7 @@ func ParseAlerts(r io.Reader) ([]Alert, error) {
 		dec := json.NewDecoder(bytes.NewReader(text))
 		dec.DisallowUnknownFields()
 		var a Alert
-		if err := dec.Decode(&a); err != nil {
+		if err := decodeOne(dec, &a); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
 		alerts = append(alerts, a)
@@ -55,6 +60,19 @@ func ParseAlerts(r io.Reader) ([]Alert, error) {
 		return nil, errors.New("no alerts in the input")
 	}
 	return alerts, nil
+}
+
+// decodeOne decodes into v the JSON value dec reads, and refuses anything
+// after it: a second array, or a second alert on a line, would otherwise
+// be dropped unread (FuzzParseAlerts found it).
+func decodeOne(dec *json.Decoder, v any) error {
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("more input after the JSON value")
+	}
+	return nil
 }
 
 func firstNonSpace(br *bufio.Reader) (byte, error) {
