@@ -46,16 +46,31 @@ type Options struct {
 	// Progress, if set, is called after each batch a Send delivered or
 	// spooled, with the alerts done so far and in all.
 	Progress func(done, total int)
+	// MaxResponseBytes bounds what is read of one answer from an
+	// Alertmanager; 0 means DefaultMaxResponseBytes. A larger answer to a
+	// query is an error wrapping ErrResponseTooLarge, never a list cut
+	// short.
+	MaxResponseBytes int64
 }
+
+// DefaultMaxResponseBytes is the default bound on one answer read from an
+// Alertmanager: some 50,000 alerts as Alertmanager lists them, with a few
+// labels each.
+const DefaultMaxResponseBytes = 16 << 20
+
+// ErrResponseTooLarge: an Alertmanager's answer was larger than
+// Options.MaxResponseBytes, and was not read further.
+var ErrResponseTooLarge = errors.New("alertmanager's answer is larger than the limit")
 
 // Client sends alerts to every configured Alertmanager.
 type Client struct {
-	cfg       *Config
-	logger    *slog.Logger
-	endpoints []*endpoint
-	spool     *Spool
-	metrics   *metrics
-	progress  func(done, total int)
+	cfg         *Config
+	maxResponse int64
+	logger      *slog.Logger
+	endpoints   []*endpoint
+	spool       *Spool
+	metrics     *metrics
+	progress    func(done, total int)
 }
 
 type endpoint struct {
@@ -82,7 +97,14 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = "warden-alertclient"
 	}
-	c := &Client{cfg: &cfg, logger: opts.Logger, metrics: newMetrics(), progress: opts.Progress}
+	maxResponse := opts.MaxResponseBytes
+	if maxResponse == 0 {
+		maxResponse = DefaultMaxResponseBytes
+	}
+	if maxResponse < 0 {
+		return nil, errors.New("alertclient: MaxResponseBytes must be positive")
+	}
+	c := &Client{cfg: &cfg, maxResponse: maxResponse, logger: opts.Logger, metrics: newMetrics(), progress: opts.Progress}
 	for i, am := range cfg.Alertmanagers {
 		// prometheus/common's client re-reads certificates, keys and
 		// credential files when they change on disk.
@@ -90,7 +112,7 @@ func New(opts Options) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("alertmanagers[%d].http_config: %w", i, err)
 		}
-		hc.Transport = bodyCapture{next: hc.Transport}
+		hc.Transport = bodyCapture{next: hc.Transport, limit: maxResponse}
 		hc.CheckRedirect = checkRedirect(am.HTTPConfig.FollowRedirects)
 		for _, raw := range am.URLs {
 			u, err := parseAlertmanagerURL(raw)
@@ -429,8 +451,12 @@ func (c *Client) Query(ctx context.Context, matchers []string) (models.GettableA
 		if err == nil {
 			return ok.Payload, nil
 		}
-		if resp.status != 0 {
+		switch {
+		case resp.status != 0:
 			err = resp.err()
+		case resp.tooLarge:
+			err = fmt.Errorf("%w of %d bytes, and was not read further: narrow the query with matchers, or raise the limit",
+				ErrResponseTooLarge, c.maxResponse)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", ep.url, err))
 	}
@@ -445,6 +471,8 @@ type capturedResponse struct {
 	body   []byte
 	// location is where a redirect pointed, resolved against the request.
 	location string
+	// tooLarge: the answer was larger than Options.MaxResponseBytes.
+	tooLarge bool
 }
 
 // err says what the answer captured was, as an error. What the server
@@ -458,30 +486,73 @@ func (r *capturedResponse) err() error {
 	return fmt.Errorf("alertmanager answered %d %s: %s", r.status, http.StatusText(r.status), Printable(strings.TrimSpace(string(r.body))))
 }
 
-// bodyCapture keeps the status and body of a refusal, and where a redirect
-// pointed: the generated client discards the body for some status codes,
-// and the message says what Alertmanager did not like.
-type bodyCapture struct{ next http.RoundTripper }
+// bodyCapture keeps the status and body of an answer other than 200, and
+// where a redirect pointed: the generated client discards the body for
+// some status codes, and the message says what Alertmanager did not like.
+// It also ends every answer after limit bytes, with an error, so that no
+// answer can take memory without bound (a 78 MB list of alerts took
+// 414 MB).
+type bodyCapture struct {
+	next  http.RoundTripper
+	limit int64
+}
 
 func (b bodyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := b.next.RoundTrip(req)
-	if err != nil || resp.StatusCode < 300 {
+	if err != nil {
 		return resp, err
 	}
 	holder, ok := req.Context().Value(captureKey{}).(*capturedResponse)
 	if !ok {
-		return resp, nil
+		holder = &capturedResponse{}
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	resp.Body.Close()
-	holder.status, holder.body, holder.location = resp.StatusCode, body, ""
-	if loc, err := resp.Location(); err == nil {
-		holder.location = loc.Redacted()
-	} else {
-		holder.location = fmt.Sprintf("%q (%v)", resp.Header.Get("Location"), err)
+	// The last answer counts: after a redirect followed, the next one.
+	*holder = capturedResponse{}
+	// Alertmanager's API answers 200 and nothing else for success: any
+	// other status, 2xx included, is kept to be reported.
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		holder.status, holder.body = resp.StatusCode, body
+		if loc, err := resp.Location(); err == nil {
+			holder.location = loc.Redacted()
+		} else {
+			holder.location = fmt.Sprintf("%q (%v)", resp.Header.Get("Location"), err)
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = &limitedBody{ReadCloser: resp.Body, limit: b.limit, tooLarge: resp.ContentLength > b.limit, holder: holder}
 	return resp, nil
+}
+
+// limitedBody is an answer's body that ends with an error wrapping
+// ErrResponseTooLarge once more than limit bytes came, or at once when the
+// answer declared a larger Content-Length, and says so in holder.
+type limitedBody struct {
+	io.ReadCloser
+	limit, read int64
+	tooLarge    bool
+	holder      *capturedResponse
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.tooLarge || l.read > l.limit {
+		l.holder.tooLarge = true
+		return 0, fmt.Errorf("%w of %d bytes", ErrResponseTooLarge, l.limit)
+	}
+	// One byte beyond the limit tells a larger answer from one of exactly
+	// limit bytes.
+	if room := l.limit + 1 - l.read; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := l.ReadCloser.Read(p)
+	l.read += int64(n)
+	if l.read > l.limit {
+		l.holder.tooLarge = true
+		return n - 1, fmt.Errorf("%w of %d bytes", ErrResponseTooLarge, l.limit)
+	}
+	return n, err
 }
 
 // maxRedirects is how many redirects a request follows at most, as Go's

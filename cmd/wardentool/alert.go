@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
 	"github.com/go-openapi/strfmt"
 	"github.com/prometheus/alertmanager/api/v2/models"
 	"golang.org/x/term"
@@ -48,6 +49,7 @@ type alertCmd struct {
 	start, end   string
 	generatorURL string
 	matchers     []string
+	maxResponse  units.Base2Bytes
 
 	send, resolve, query, flush *kingpin.CmdClause
 }
@@ -77,6 +79,8 @@ func addAlertCommands(app *kingpin.Application) *alertCmd {
 	withAlerts(a.resolve)
 	a.query = cmd.Command("query", "List active alerts, filtered by label matchers such as alertname=\"X\" or severity=~\"crit.*\".")
 	a.query.Arg("matchers", "Label matchers.").StringsVar(&a.matchers)
+	a.query.Flag("max-response-size", "Largest answer read from Alertmanager (such as 64MiB); a larger one is an error, never a list cut short.").
+		Default(units.Base2Bytes(alertclient.DefaultMaxResponseBytes).String()).BytesVar(&a.maxResponse)
 	a.flush = cmd.Command("flush", "Deliver the alerts waiting in the spool. "+alertExitHelp)
 	return a
 }
@@ -108,7 +112,7 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
-	opts := alertclient.Options{Config: cfg, Logger: logger, UserAgent: name}
+	opts := alertclient.Options{Config: cfg, Logger: logger, UserAgent: name, MaxResponseBytes: int64(a.maxResponse)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && len(alerts) > cfg.BatchSize {
 		opts.Progress = func(done, total int) { fmt.Fprintf(stderr, "\r%d/%d alerts", done, total) }
 	}
@@ -122,6 +126,9 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 	switch cmd {
 	case a.query.FullCommand():
 		found, err := client.Query(ctx, a.matchers)
+		if errors.Is(err, alertclient.ErrResponseTooLarge) {
+			return fail(exitNotDelivered, "%v (--max-response-size is %s)", err, a.maxResponse)
+		}
 		if err != nil {
 			return fail(exitNotDelivered, "%v", err)
 		}

@@ -124,3 +124,28 @@ func TestAlertQueryJSONKeepsValues(t *testing.T) {
 		t.Errorf("decoded %s, want alertname and summary %q", fmt.Sprint(got), want)
 	}
 }
+
+// A query answer larger than --max-response-size is an error naming the
+// limit and the flag, not a list read whatever its size or cut short.
+func TestAlertQueryAnswerIsBounded(t *testing.T) {
+	one := `{"labels":{"alertname":"Big"},"annotations":{},"receivers":[],"fingerprint":"f","startsAt":"2026-01-02T03:04:05Z",` +
+		`"endsAt":"2026-01-02T04:04:05Z","updatedAt":"2026-01-02T03:04:05Z","status":{"state":"active","silencedBy":[],"inhibitedBy":[]}}`
+	n := (2 << 20) / len(one) // 2 MiB of alerts
+	body := "[" + strings.Repeat(one+",", n) + one + "]"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		// Flushed in parts: no Content-Length, read as it comes.
+		for i := 0; i < len(body); i += 64 << 10 {
+			io.WriteString(w, body[i:min(i+64<<10, len(body))])
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	code, stdout, stderr := runTool(t, "", "alert", "query", "--alertmanager.url="+srv.URL, "--max-response-size=1MiB")
+	if code != exitNotDelivered || !strings.Contains(stderr, "larger than the limit of 1048576 bytes") || !strings.Contains(stderr, "--max-response-size is 1MiB") {
+		t.Errorf("exit %d, want %d naming the limit and the flag\n%s%s", code, exitNotDelivered, stdout, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("printed a list cut short:\n%.200s", stdout)
+	}
+}
