@@ -16,8 +16,12 @@ import (
 	"time"
 )
 
-// coldOutcomes are the legitimate client's answers in the last run.
-var coldOutcomes map[string]int
+// coldOutcomes are the legitimate client's answers in the last run, and
+// coldTimeline each scrape in order ("." 200, "x" anything else).
+var (
+	coldOutcomes map[string]int
+	coldTimeline string
+)
 
 // coldSources is the number of loopback addresses guessing at once.
 const coldSources = 240
@@ -41,7 +45,7 @@ func BenchmarkColdCacheBruteForce(b *testing.B) {
 		w, guesses := coldStart(ours, duration)
 		ours.proc.Stop()
 		b.ReportMetric(w*100, "warden-ok-%")
-		b.Logf("warden: %.1f%% of legitimate scrapes answered 200 over %v, %d guesses from %d sources; answers: %v", w*100, duration, guesses, coldSources, coldOutcomes)
+		b.Logf("warden: %.1f%% of legitimate scrapes answered 200 over %v, %d guesses from %d sources; answers: %v; timeline %s", w*100, duration, guesses, coldSources, coldOutcomes, coldTimeline)
 	}
 }
 
@@ -74,9 +78,12 @@ func coldStart(e *exporter, d time.Duration) (float64, int64) {
 	defer tick.Stop()
 	for ctx.Err() == nil {
 		status, err := e.scrape(legit, e.pass)
+		mark := "x"
 		if err == nil && status == http.StatusOK {
 			ok++
+			mark = "."
 		}
+		coldTimeline += mark
 		outcomes[fmt.Sprint(status, " ", err)]++
 		total++
 		select {
