@@ -620,6 +620,12 @@ func decodeBatch(data []byte) ([]Alert, error) {
 	if len(alerts) == 0 {
 		return nil, errors.New("no alerts")
 	}
+	// Put writes only alerts Send validated; others (a hand edit, an older
+	// version's rules) would be refused by every Alertmanager and, first
+	// in the spool, hold up every later batch (FuzzSpoolBatch found it).
+	if err := Validate(alerts); err != nil {
+		return nil, fmt.Errorf("invalid alerts: %w", err)
+	}
 	return alerts, nil
 }
 
