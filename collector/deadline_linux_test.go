@@ -40,12 +40,7 @@ func TestHungSysfsReadIsLeftBehind(t *testing.T) {
 	cfg.SysPath = filepath.Join(root, "sys")
 	cfg.RootfsPath = filepath.Join(root, "rootfs")
 	cfg.UdevDataPath = filepath.Join(root, "udev")
-	var names []string
-	for _, name := range Names() {
-		if DefaultEnabled(name) {
-			names = append(names, name)
-		}
-	}
+	names := defaultNames()
 	stderr := &testlog.Buffer{}
 	p := exporter.New(exporter.Options{Name: "warden_node_exporter", DefaultAddress: ":0", Stderr: stderr})
 	e := webconftest.Start(t, p, func(env exporter.Env) (exporter.Metrics, error) {

@@ -1,0 +1,278 @@
+package exposition
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/proto"
+)
+
+// reference is what client_golang and expfmt write for cs and gs, the
+// way the handler used them: a registry of cs, gathered with gs, each
+// family encoded for format.
+func reference(t *testing.T, format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer) (string, int) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			t.Fatalf("register: %v", err)
+		}
+	}
+	mfs, err := append(prometheus.Gatherers{reg}, gs...).Gather()
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatalf("encode %s: %v", mf.GetName(), err)
+		}
+	}
+	return buf.String(), errorCount(err)
+}
+
+func errorCount(err error) int {
+	var multi prometheus.MultiError
+	if errors.As(err, &multi) {
+		return len(multi)
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+func ours(t *testing.T, format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer) (string, int) {
+	t.Helper()
+	s, err := Gather(format, cs, gs)
+	defer s.Release()
+	var buf bytes.Buffer
+	if _, err := s.WriteTo(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String(), errorCount(err)
+}
+
+// collectorFunc collects what its function sends; it describes nothing,
+// so that a registry takes it whatever it sends (an unchecked collector).
+type collectorFunc func(chan<- prometheus.Metric)
+
+func (collectorFunc) Describe(chan<- *prometheus.Desc)      {}
+func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
+
+// rawMetric is a metric whose dto is given as it is, labels unsorted
+// included.
+type rawMetric struct {
+	desc *prometheus.Desc
+	m    *dto.Metric
+}
+
+func (r rawMetric) Desc() *prometheus.Desc { return r.desc }
+func (r rawMetric) Write(m *dto.Metric) error {
+	proto.Merge(m, r.m)
+	return nil
+}
+
+var (
+	formatText       = expfmt.NewFormat(expfmt.TypeTextPlain)
+	formatUTF8       = expfmt.NewFormat(expfmt.TypeTextPlain).WithEscapingScheme(model.NoEscaping)
+	formatUnderscore = expfmt.NewFormat(expfmt.TypeTextPlain).WithEscapingScheme(model.UnderscoreEscaping)
+	formatValues     = expfmt.NewFormat(expfmt.TypeTextPlain).WithEscapingScheme(model.ValueEncodingEscaping)
+)
+
+// TestSameAsRegistry compares the output, and the number of errors,
+// with client_golang's registry and expfmt's encoder for inputs that
+// exercise every case of the text format and every check of the
+// registry.
+func TestSameAsRegistry(t *testing.T) {
+	gauge := prometheus.NewDesc("test_gauge", "A gauge\nwith a newline and a \\ backslash.", []string{"b", "a"}, prometheus.Labels{"const": "c"})
+	counter := prometheus.NewDesc("test_total", "A counter.", []string{"v"}, nil)
+	untyped := prometheus.NewDesc("test_untyped", "Untyped.", nil, nil)
+	summary := prometheus.NewDesc("test_summary_seconds", "A summary.", []string{"x"}, nil)
+	histogram := prometheus.NewDesc("test_histogram_seconds", "A histogram.", []string{"x"}, nil)
+	utf8Name := prometheus.NewDesc("test.utf8 name", "Dots and a space.", []string{"label.with.dots"}, nil)
+	values := []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1e21, 1e-7, 123456789, math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64, math.SmallestNonzeroFloat64}
+
+	cases := []struct {
+		name string
+		cs   []prometheus.Collector
+		gs   []prometheus.Gatherer
+	}{
+		{"values and escaping", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+			for i, v := range values {
+				ch <- prometheus.MustNewConstMetric(gauge, prometheus.GaugeValue, v, strings.Repeat("z", i), "a\"q\\b\nc ü")
+			}
+			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 42, "x")
+			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 7, "")
+			ch <- prometheus.MustNewConstMetric(untyped, prometheus.UntypedValue, 3)
+		})}, nil},
+		{"summary and histogram", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+			ch <- prometheus.MustNewConstSummary(summary, 10, 1.5, map[float64]float64{0.5: 0.1, 0.99: 0.9}, "s")
+			ch <- prometheus.MustNewConstSummary(summary, 0, 0, nil, "empty")
+			ch <- prometheus.MustNewConstHistogram(histogram, 10, 2.5, map[float64]uint64{0.1: 1, 1: 5, math.Inf(1): 10}, "with-inf")
+			ch <- prometheus.MustNewConstHistogram(histogram, 3, 0.5, map[float64]uint64{0.25: 1}, "without-inf")
+		})}, nil},
+		{"timestamps and sorting", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+			for _, v := range []string{"b", "a", "ab", "a b", "", "B"} {
+				ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 1, v)
+			}
+			ch <- prometheus.NewMetricWithTimestamp(timeAt(1_700_000_000_123), prometheus.MustNewConstMetric(untyped, prometheus.UntypedValue, 5))
+			ch <- rawMetric{gauge, &dto.Metric{
+				Label: []*dto.LabelPair{{Name: proto.String("z"), Value: proto.String("1")}, {Name: proto.String("a"), Value: proto.String("2")}},
+				Gauge: &dto.Gauge{Value: proto.Float64(9)},
+			}}
+		})}, nil},
+		{"registry errors", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 1, "dup")
+			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 2, "dup") // duplicate series
+			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_total", "Other help.", []string{"v"}, nil), prometheus.CounterValue, 1, "h")
+			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_total", "A counter.", []string{"v"}, nil), prometheus.GaugeValue, 1, "type")
+			ch <- prometheus.MustNewConstSummary(summary, 1, 1, nil, "s")
+			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_summary_seconds_count", "Collides.", nil, nil), prometheus.GaugeValue, 1)
+			ch <- prometheus.NewInvalidMetric(prometheus.NewDesc("test_invalid", "Invalid.", nil, nil), errors.New("broken"))
+			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_ok", "Still here.", nil, nil), prometheus.GaugeValue, 1)
+		})}, nil},
+		{"panicking collector", []prometheus.Collector{
+			collectorFunc(func(chan<- prometheus.Metric) { panic("boom") }),
+			collectorFunc(func(ch chan<- prometheus.Metric) {
+				ch <- prometheus.MustNewConstMetric(untyped, prometheus.UntypedValue, 1)
+			}),
+		}, nil},
+		{"gatherers merged", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 1, "from-registry")
+		})}, []prometheus.Gatherer{gatherer(func() []prometheus.Collector {
+			c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "test_total", Help: "A counter."}, []string{"v"})
+			c.WithLabelValues("from-gatherer").Add(3)
+			c.WithLabelValues("from-registry").Add(3) // a duplicate
+			h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "test_gathered_seconds", Help: "Observed.", Buckets: []float64{1, 2}})
+			h.Observe(1.5)
+			return []prometheus.Collector{c, h, collectors.NewGoCollector()}
+		})}},
+	}
+	for _, tc := range cases {
+		for _, format := range []expfmt.Format{formatText, formatUTF8, formatUnderscore, formatValues} {
+			t.Run(tc.name+"/"+string(format), func(t *testing.T) {
+				want, wantErrs := reference(t, format, tc.cs, tc.gs)
+				got, gotErrs := ours(t, format, tc.cs, tc.gs)
+				if !strings.HasPrefix(tc.name, "gatherers") || !strings.Contains(want, "go_memstats") {
+					if got != want {
+						t.Errorf("output differs from the registry's:\n--- got\n%s\n--- want\n%s", got, want)
+					}
+				} else if stripGo(got) != stripGo(want) {
+					t.Errorf("output differs from the registry's:\n--- got\n%s\n--- want\n%s", stripGo(got), stripGo(want))
+				}
+				if gotErrs != wantErrs {
+					t.Errorf("%d errors, the registry has %d", gotErrs, wantErrs)
+				}
+			})
+		}
+	}
+
+	// Names outside the legacy rules, which each format writes its way.
+	for _, format := range []expfmt.Format{formatText, formatUTF8, formatUnderscore, formatValues} {
+		t.Run("utf8 names/"+string(format), func(t *testing.T) {
+			cs := []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+				ch <- prometheus.MustNewConstMetric(utf8Name, prometheus.GaugeValue, 1, "v")
+				ch <- prometheus.MustNewConstMetric(utf8Name, prometheus.GaugeValue, 2, "u")
+				ch <- prometheus.MustNewConstMetric(gauge, prometheus.GaugeValue, 3, "b", "a")
+			})}
+			want, _ := reference(t, format, cs, nil)
+			got, _ := ours(t, format, cs, nil)
+			if got != want {
+				t.Errorf("output differs from the registry's:\n--- got\n%s\n--- want\n%s", got, want)
+			}
+		})
+	}
+}
+
+// stripGo leaves out the go_ families, whose values change between two
+// gatherings.
+func stripGo(s string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		if !strings.Contains(line, "go_") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
+}
+
+// gatherer is a registry of what its function returns, made at each
+// Gather, so that the reference and ours gather the same values.
+type gatherer func() []prometheus.Collector
+
+func (g gatherer) Gather() ([]*dto.MetricFamily, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(g()...)
+	return reg.Gather()
+}
+
+func TestParseDesc(t *testing.T) {
+	for _, help := range []string{"plain", "quote \" and backslash \\ and newline \n", "ünïcode ✓", ""} {
+		d := prometheus.NewDesc("name_total", help, []string{"a"}, prometheus.Labels{"c": "\"v\""})
+		info, err := describe(d)
+		if err != nil || info.name != "name_total" || info.help != help {
+			t.Errorf("describe(%s) = %+v, %v", d, info, err)
+		}
+	}
+	if _, err := parseDesc("Desc{name: x}"); err == nil {
+		t.Error("parseDesc accepted a string it does not know")
+	}
+}
+
+func TestWriteToFilter(t *testing.T) {
+	cs := []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("a", "A.", nil, nil), prometheus.GaugeValue, 1)
+		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("b", "B.", nil, nil), prometheus.GaugeValue, 2)
+	})}
+	s, err := Gather(formatText, cs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	var buf bytes.Buffer
+	if _, err := s.WriteTo(&buf, map[string]struct{}{"b": {}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "# HELP b B.\n# TYPE b gauge\nb 2\n"; buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+func timeAt(ms int64) time.Time { return time.UnixMilli(ms) }
+
+// The choice promhttp's negotiation makes, offering identity and gzip.
+func TestNegotiateGzip(t *testing.T) {
+	for _, tc := range []struct {
+		accept string
+		gzip   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"gzip, deflate, br", true},
+		{"identity", false},
+		{"identity, gzip", false}, // a tie: the first offer, identity
+		{"identity;q=0.5, gzip", true},
+		{"gzip;q=0", false},
+		{"*", false},
+		{"*;q=0.1, gzip;q=0.2", true},
+		{"br", false},
+		{"gzip;q=0.8, identity;q=0.9", false},
+	} {
+		h := http.Header{}
+		if tc.accept != "" {
+			h.Set("Accept-Encoding", tc.accept)
+		}
+		if got := negotiateGzip(h); got != tc.gzip {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.accept, got, tc.gzip)
+		}
+	}
+}
