@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/warden-exporter/warden/collector"
+	_ "github.com/warden-exporter/warden/internal/buildinfo" // version from the build when no -ldflags gave one
 	"github.com/warden-exporter/warden/webconf/exporter"
 )
 

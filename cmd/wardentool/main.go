@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/version"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
+	_ "github.com/warden-exporter/warden/internal/buildinfo" // version from the build when no -ldflags gave one
 	"github.com/warden-exporter/warden/internal/setup"
 	"github.com/warden-exporter/warden/webconf"
 	"github.com/warden-exporter/warden/webconf/exporter"
@@ -42,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	initCmd.Flag("force", "Replace the files in a non-empty --dir.").BoolVar(&initOpts.Force)
 
 	hashCmd := app.Command("hash-password", "Read a password from standard input (without echo on a terminal) and print its bcrypt hash for basic_auth_users.")
-	hashCost := hashCmd.Flag("cost", fmt.Sprintf("bcrypt cost, %d to %d.", bcrypt.MinCost, bcrypt.MaxCost)).Default(fmt.Sprint(bcrypt.DefaultCost)).Int()
+	hashCost := hashCmd.Flag("cost", fmt.Sprintf("bcrypt cost, %d to %d; each step doubles the time of every login check.", minSafeCost, maxCost)).Default(fmt.Sprint(bcrypt.DefaultCost)).Int()
 
 	tokenCmd := app.Command("token", "Bearer tokens for --web.auth.file.")
 	tokenNewCmd := tokenCmd.Command("new", "Print a new random bearer token (256 bits) once, and the line with its hash to paste under bearer_tokens in the auth file.")
@@ -53,8 +57,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fleetCmd := addFleetCommands(app)
 
 	checkCmd := app.Command("check", "Check configuration files.")
-	checkWebCmd := checkCmd.Command("web-config", "Check web config files as warden_node_exporter does before it listens. Exit 0 when all are good, 1 otherwise with one line per problem.")
-	checkWebFiles := checkWebCmd.Arg("file", "Web config file.").Required().ExistingFiles()
+	checkWebCmd := checkCmd.Command("web-config", "Check web config files as warden_node_exporter does before it listens. Exit 0 when all are good (warnings included), 1 otherwise with one line per problem.")
+	// Strings, not ExistingFiles: a missing file is one more problem line
+	// and exit 1, not a usage error.
+	checkWebFiles := checkWebCmd.Arg("file", "Web config file.").Required().Strings()
+	checkStrict := checkWebCmd.Flag("strict", "Treat warnings (basic auth without TLS) as problems: exit 1.").Bool()
 
 	cmd, exitCode, err := exporter.Parse(app, args)
 	if exitCode >= 0 {
@@ -76,7 +83,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case tokenNewCmd.FullCommand():
 		return runTokenNew(*tokenName, *tokenFile, stdout, stderr)
 	case checkWebCmd.FullCommand():
-		return runCheckWeb(*checkWebFiles, stdout, stderr)
+		return runCheckWeb(*checkWebFiles, *checkStrict, stdout, stderr)
 	case alertCmd.send.FullCommand(), alertCmd.resolve.FullCommand(), alertCmd.query.FullCommand(), alertCmd.flush.FullCommand():
 		return alertCmd.run(cmd, stdin, stdout, stderr)
 	case fleetCmd.selected(cmd):
@@ -92,21 +99,83 @@ func runInit(opts setup.Options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s init: %v\n", name, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, `Wrote a secure configuration to %[1]s for %[2]s.
+	exporterCmd, found := exporterCommand()
+	if !found {
+		exporterCmd += " (not found beside wardentool nor on PATH: `make build` puts it in bin/)"
+	}
+	at := func(file string) string { return filepath.Join(res.Dir, file) }
+	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+	// The password is read by curl from the netrc file, never put on the
+	// command line, where ps and the shell's history would show it.
+	fmt.Fprintf(stdout, `Wrote a secure configuration to %s for %s.
 Start the exporter:
-  warden_node_exporter --web.config.file=%[1]s/%[3]s
+  %s --web.config.file=%s --web.listen-address=%s
 Scrape it:
-  curl --cacert %[1]s/%[4]s --cert %[1]s/%[5]s --key %[1]s/%[6]s -u %[7]s:"$(cat %[1]s/%[8]s)" https://%[9]s/metrics
-Prometheus scrape job: %[1]s/%[10]s
-`, res.Dir, strings.Join(res.Hosts, ", "), setup.WebConfig, setup.CACert, setup.ClientCert, setup.ClientKey,
-		setup.Username, setup.PasswordFile, res.Target, setup.PrometheusJob)
+  curl --cacert %s --cert %s --key %s --netrc-file %s https://%s/metrics
+Prometheus scrape job: %s
+Certificates: server valid until %s, client until %s, CA until %s (UTC).
+  Renew before then with `+"`wardentool cert renew`"+`, or rotate everything with `+"`wardentool init --force`"+`;
+  the exporter exports warden_tls_certificate_expiry_timestamp_seconds to alert on.
+`, res.Dir, strings.Join(res.Hosts, ", "),
+		exporterCmd, at(setup.WebConfig), setup.ListenAddress(res.Target),
+		at(setup.CACert), at(setup.ClientCert), at(setup.ClientKey), at(setup.Netrc), res.Target,
+		at(setup.PrometheusJob),
+		day(res.ServerExpiry), day(res.ClientExpiry), day(res.CAExpiry))
 	return 0
 }
 
+// exporterCommand names warden_node_exporter so that the printed command
+// runs from the user's working directory: the binary beside this one
+// (bin/ after `make build`, relative when below the working directory)
+// unless that is the one PATH finds, and the bare name otherwise. found
+// is false when there is none beside this one nor on PATH (`go run`).
+func exporterCommand() (command string, found bool) {
+	const exe = "warden_node_exporter"
+	onPath, pathErr := exec.LookPath(exe)
+	self, err := os.Executable()
+	if err != nil {
+		return exe, pathErr == nil
+	}
+	beside := filepath.Join(filepath.Dir(self), exe)
+	if _, err := os.Stat(beside); err != nil || (pathErr == nil && sameFile(onPath, beside)) {
+		return exe, pathErr == nil
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, beside); err == nil && filepath.IsLocal(rel) {
+			return "." + string(filepath.Separator) + rel, true
+		}
+	}
+	return beside, true
+}
+
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// bcrypt costs hash-password accepts. Each step doubles the time of
+// every password check, which the exporter pays on every login it has not
+// cached and an attacker can make it pay with wrong passwords: bcrypt's
+// own maximum, 31, is 2^21 times the default and takes hours. Below the
+// default, a stolen hash is cheaper to crack.
+const (
+	minSafeCost = bcrypt.DefaultCost
+	maxCost     = 14
+)
+
 func runHash(cost int, stdin io.Reader, stdout, stderr io.Writer) int {
-	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
-		fmt.Fprintf(stderr, "%s hash-password: --cost %d is out of range %d to %d\n", name, cost, bcrypt.MinCost, bcrypt.MaxCost)
+	switch {
+	case cost > maxCost:
+		fmt.Fprintf(stderr, "%s hash-password: --cost %d is above %d: each step doubles the time of every login check (cost %d would take %d times as long as the default %d, for every scrape's password check and every guess an attacker sends)\n",
+			name, cost, maxCost, cost, 1<<(cost-bcrypt.DefaultCost), bcrypt.DefaultCost)
 		return 1
+	case cost < bcrypt.MinCost:
+		fmt.Fprintf(stderr, "%s hash-password: --cost %d is below bcrypt's minimum %d\n", name, cost, bcrypt.MinCost)
+		return 1
+	case cost < minSafeCost:
+		fmt.Fprintf(stderr, "%s hash-password: warning: --cost %d is below %d: a stolen hash is %d times cheaper to crack\n",
+			name, cost, minSafeCost, 1<<(minSafeCost-cost))
 	}
 	password, err := readPassword(stdin, stderr)
 	if err != nil {
@@ -180,7 +249,11 @@ func runTokenNew(tokenName, tokenFile string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func runCheckWeb(files []string, stdout, stderr io.Writer) int {
+// runCheckWeb prints one line per problem and per warning, to stderr,
+// and "FILE: OK" to stdout for a file without problems. A warning is a
+// configuration the exporter serves but should not: with strict, it is a
+// problem.
+func runCheckWeb(files []string, strict bool, stdout, stderr io.Writer) int {
 	code := 0
 	for _, f := range files {
 		if err := webconf.Validate(f); err != nil {
@@ -190,7 +263,34 @@ func runCheckWeb(files []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
+		warnings, err := webConfigWarnings(f)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = 1
+			continue
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, w)
+		}
+		if strict && len(warnings) > 0 {
+			code = 1
+			continue
+		}
 		fmt.Fprintf(stdout, "%s: OK\n", f)
 	}
 	return code
+}
+
+// webConfigWarnings returns a line for each thing a valid web config at
+// path allows that it should not.
+func webConfigWarnings(path string) ([]string, error) {
+	cfg, err := webconf.Load(path)
+	if err != nil {
+		return nil, err // changed since Validate read it
+	}
+	var warnings []string
+	if len(cfg.Users) > 0 && !cfg.TLSConfig.IsEnabled() {
+		warnings = append(warnings, fmt.Sprintf("web config %s: warning: basic_auth_users without tls_server_config: passwords cross the network in clear; add TLS (wardentool init writes a web config with it)", path))
+	}
+	return warnings, nil
 }

@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/warden-exporter/warden/internal/setup"
+	"github.com/warden-exporter/warden/internal/testenv"
 	"github.com/warden-exporter/warden/webconf"
 )
 
@@ -29,7 +35,7 @@ func TestInit(t *testing.T) {
 	}
 	modes := map[string]os.FileMode{
 		"ca.crt": 0o644, "server.crt": 0o644, "server.key": 0o600, "client.crt": 0o644,
-		"client.key": 0o600, "password": 0o600, "web-config.yml": 0o640, "prometheus-scrape.yml": 0o644,
+		"client.key": 0o600, "password": 0o600, "netrc": 0o600, "web-config.yml": 0o640, "prometheus-scrape.yml": 0o644,
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -58,6 +64,18 @@ func TestInit(t *testing.T) {
 	}
 	if strings.Contains(stdout, strings.TrimSpace(string(password))) {
 		t.Error("init printed the password")
+	}
+	checkNoPasswordInCommands(t, stdout)
+	// Lifetimes and where to look before they end.
+	for _, want := range []string{
+		"server valid until " + time.Now().Add(setup.LeafValidity).UTC().Format(time.DateOnly),
+		"CA until " + time.Now().Add(setup.CAValidity).UTC().Format(time.DateOnly),
+		"wardentool cert renew", "warden_tls_certificate_expiry_timestamp_seconds",
+		"--web.listen-address=:9100", // a DNS name as target: every address
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("init's output lacks %q:\n%s", want, stdout)
+		}
 	}
 	cfg, err := webconf.Load(filepath.Join(dir, "web-config.yml"))
 	if err != nil {
@@ -94,6 +112,60 @@ func TestInit(t *testing.T) {
 	}
 }
 
+// The commands init prints work as printed, pasted into a shell in the
+// directory where init ran: the exporter listens where the scrape job
+// scrapes, and curl gets the metrics with the password from a file.
+func TestInitPrintedCommandsWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	curl := testenv.Need(t, "curl")
+	work := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(work, "bin")+string(filepath.Separator),
+		"github.com/warden-exporter/warden/cmd/wardentool", "github.com/warden-exporter/warden/cmd/warden_node_exporter")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// inWork runs a printed command line in a shell in work.
+	inWork := func(line string) []string { return []string{"-c", "cd " + work + " && exec " + line} }
+
+	addr := testenv.FreeAddr(t)
+	code, stdout, stderr := testenv.Run(t, "", "sh", inWork("bin/wardentool init --dir conf --host localhost --host 127.0.0.1 --target "+addr)...)
+	if code != 0 {
+		t.Fatalf("init: exit %d: %s", code, stderr)
+	}
+	checkNoPasswordInCommands(t, stdout)
+	lines := strings.Split(stdout, "\n")
+	printed := func(after string) string {
+		i := slices.Index(lines, after)
+		if i < 0 || i+1 >= len(lines) {
+			t.Fatalf("no line after %q in:\n%s", after, stdout)
+		}
+		return strings.TrimSpace(lines[i+1])
+	}
+	start, scrape := printed("Start the exporter:"), printed("Scrape it:")
+	if want := "./bin/warden_node_exporter --web.config.file=" + filepath.Join(work, "conf", "web-config.yml") + " --web.listen-address=" + addr; start != want {
+		t.Errorf("start command %q, want %q", start, want)
+	}
+	p := testenv.Start(t, "sh", inWork(start)...)
+	testenv.WaitListening(t, addr, p)
+
+	if !strings.HasPrefix(scrape, "curl ") {
+		t.Fatalf("scrape command %q", scrape)
+	}
+	code, metrics, stderr := testenv.Run(t, "", "sh", inWork(curl+" --fail --silent --show-error --max-time 30"+strings.TrimPrefix(scrape, "curl"))...)
+	if code != 0 || !strings.Contains(metrics, "\nnode_cpu_seconds_total{") {
+		t.Fatalf("the printed curl command: exit %d, %s\n%.300s", code, stderr, metrics)
+	}
+	// The netrc file is what carries the password.
+	withoutNetrc := regexp.MustCompile(` --netrc-file \S+`).ReplaceAllString(scrape, "")
+	code, _, stderr = testenv.Run(t, "", "sh", inWork(curl+" --fail --silent --show-error --max-time 30"+strings.TrimPrefix(withoutNetrc, "curl"))...)
+	if code == 0 || !strings.Contains(stderr, "401") {
+		t.Errorf("without --netrc-file: exit %d, %s", code, stderr)
+	}
+}
+
 func TestInitRefusesToOverwrite(t *testing.T) {
 	dir := t.TempDir()
 	keep := filepath.Join(dir, "keep.txt")
@@ -127,6 +199,12 @@ func TestHashPassword(t *testing.T) {
 	if cost, _ := bcrypt.Cost([]byte(hash)); cost != 5 {
 		t.Errorf("cost %d, want 5", cost)
 	}
+	if !strings.Contains(stderr, "warning: --cost 5 is below 10") {
+		t.Errorf("no warning for a cost below 10: %q", stderr)
+	}
+	if _, _, stderr := runTool(t, "pw\n", "hash-password", "--cost", "10"); stderr != "" {
+		t.Errorf("warned about the default cost: %q", stderr)
+	}
 
 	for _, tt := range []struct {
 		name, stdin string
@@ -135,12 +213,31 @@ func TestHashPassword(t *testing.T) {
 	}{
 		{"empty", "\n", nil, "empty password"},
 		{"too long", strings.Repeat("x", 73), nil, "at most 72"},
-		{"cost out of range", "pw\n", []string{"--cost", "40"}, "--cost 40 is out of range"},
+		{"cost below bcrypt's minimum", "pw\n", []string{"--cost", "3"}, "below bcrypt's minimum 4"},
+		{"cost that takes hours", "pw\n", []string{"--cost", "31"}, "--cost 31 is above 14: each step doubles the time of every login check"},
+		{"cost beyond bcrypt", "pw\n", []string{"--cost", "40"}, "--cost 40 is above 14"},
+		{"cost just too high", "pw\n", []string{"--cost", "15"}, "--cost 15 is above 14"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runTool(t, tt.stdin, append([]string{"hash-password"}, tt.args...)...)
-			if code != 1 || stdout != "" || !strings.Contains(stderr, tt.want) {
-				t.Errorf("exit %d stdout %q stderr %q", code, stdout, stderr)
+			// A refusal is immediate; a cost of 31 that is not refused
+			// would hash for hours (the goroutine is left to the end of
+			// the test binary).
+			type result struct {
+				code           int
+				stdout, stderr string
+			}
+			done := make(chan result, 1)
+			go func() {
+				code, stdout, stderr := runTool(t, tt.stdin, append([]string{"hash-password"}, tt.args...)...)
+				done <- result{code, stdout, stderr}
+			}()
+			select {
+			case r := <-done:
+				if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, tt.want) {
+					t.Errorf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("hash-password %v still running after 5s: not refused", tt.args)
 			}
 		})
 	}
@@ -182,6 +279,59 @@ func TestCheckWebConfig(t *testing.T) {
 	}
 	if !strings.Contains(stdout, good+": OK") {
 		t.Errorf("the good file among bad ones was not reported OK: %s", stdout)
+	}
+
+	// Exit codes and lines for an empty file, a missing one, and basic
+	// auth without TLS (valid, but the password crosses the network in
+	// clear: a warning, a problem with --strict).
+	empty := filepath.Join(dir, "empty.yml")
+	missing := filepath.Join(dir, "missing.yml")
+	cleartext := filepath.Join(dir, "cleartext.yml")
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, content := range map[string]string{empty: "# nothing\n", cleartext: "basic_auth_users:\n  alice: " + string(hash) + "\n"} {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		code       int
+		okFiles    []string
+		errorLines []string
+	}{
+		{"empty", []string{empty}, 1, nil, []string{"web config " + empty + ": empty file"}},
+		{"missing", []string{missing, good}, 1, []string{good}, []string{"web config " + missing + ": open " + missing + ": no such file or directory"}},
+		{"two missing", []string{missing, missing + "2"}, 1, nil, []string{missing + ": no such file", missing + "2: no such file"}},
+		{"basic auth without TLS", []string{cleartext}, 0, []string{cleartext}, []string{"web config " + cleartext + ": warning: basic_auth_users without tls_server_config: passwords cross the network in clear"}},
+		{"basic auth without TLS, strict", []string{"--strict", cleartext}, 1, nil, []string{"web config " + cleartext + ": warning: basic_auth_users without tls_server_config"}},
+		{"good, strict", []string{"--strict", good}, 0, []string{good}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runTool(t, "", append([]string{"check", "web-config"}, tt.args...)...)
+			var lines []string
+			if s := strings.TrimSpace(stderr); s != "" {
+				lines = strings.Split(s, "\n")
+			}
+			if code != tt.code || len(lines) != len(tt.errorLines) {
+				t.Fatalf("exit %d with %d lines on stderr, want %d with %d:\n%s", code, len(lines), tt.code, len(tt.errorLines), stderr)
+			}
+			for i, want := range tt.errorLines {
+				if !strings.Contains(lines[i], want) {
+					t.Errorf("line %d: %q, want %q", i+1, lines[i], want)
+				}
+			}
+			var want string
+			for _, f := range tt.okFiles {
+				want += f + ": OK\n"
+			}
+			if stdout != want {
+				t.Errorf("stdout %q, want %q", stdout, want)
+			}
+		})
 	}
 }
 
@@ -277,5 +427,18 @@ func TestGeneratedDocsAreClean(t *testing.T) {
 		if code != 0 || strings.Contains(stdout, "usage: ") || stderr != "" {
 			t.Errorf("%s: exit %d, usage in stdout %v, stderr %q", flag, code, strings.Contains(stdout, "usage: "), stderr)
 		}
+	}
+}
+
+// checkNoPasswordInCommands fails when a command in out would show a
+// password to ps or the shell's history: a command substitution of a file,
+// or curl's -u/--user.
+func checkNoPasswordInCommands(t *testing.T, out string) {
+	t.Helper()
+	if m := regexp.MustCompile(`\$\(cat |-u |--user |\buser *=`).FindString(out); m != "" {
+		t.Errorf("a printed command passes the password on its command line (%q):\n%s", m, out)
+	}
+	if !strings.Contains(out, "--netrc-file ") {
+		t.Errorf("the printed curl command does not read the password from a file:\n%s", out)
 	}
 }

@@ -3,6 +3,16 @@
 // password, a web config that requires TLS, a client certificate and the
 // password, and a Prometheus scrape job that presents all three. It is
 // what `wardentool init` runs.
+//
+// Files are written safely into a directory that may already hold an
+// older set (--force): every file goes to a new temporary file in the
+// directory, created exclusively with its final mode set on the open file,
+// and is renamed over the old name only once all of them are written.
+// So a symlink planted at a name is replaced, never followed; an old
+// file's looser mode is never kept; and a failure before the renames
+// leaves the old set as it was. A directory that group or others can
+// write to is refused: anyone who can write there could swap the files
+// after they are written.
 package setup
 
 import (
@@ -12,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,19 +36,25 @@ import (
 
 // File names written into the directory.
 const (
-	CACert         = "ca.crt"
-	ServerCert     = "server.crt"
-	ServerKey      = "server.key"
-	ClientCert     = "client.crt"
-	ClientKey      = "client.key"
-	PasswordFile   = "password"
-	WebConfig      = "web-config.yml"
-	PrometheusJob  = "prometheus-scrape.yml"
-	Username       = "prometheus"
-	ClientName     = "prometheus"
-	DefaultPort    = "9100"
-	validity       = 2 * 365 * 24 * time.Hour
-	caValidity     = 10 * 365 * 24 * time.Hour
+	CACert       = "ca.crt"
+	ServerCert   = "server.crt"
+	ServerKey    = "server.key"
+	ClientCert   = "client.crt"
+	ClientKey    = "client.key"
+	PasswordFile = "password"
+	// Netrc holds the password for curl --netrc-file, one line per name
+	// of the server certificate, so that a printed curl command never
+	// holds the password itself.
+	Netrc         = "netrc"
+	WebConfig     = "web-config.yml"
+	PrometheusJob = "prometheus-scrape.yml"
+	Username      = "prometheus"
+	ClientName    = "prometheus"
+	DefaultPort   = "9100"
+	// LeafValidity is how long the server and client certificates are
+	// valid, CAValidity the CA's; README.md states both.
+	LeafValidity   = 2 * 365 * 24 * time.Hour
+	CAValidity     = 10 * 365 * 24 * time.Hour
 	passwordBytes  = 32
 	DefaultBcrypt  = bcrypt.DefaultCost
 	defaultJobName = "warden_node"
@@ -64,6 +81,9 @@ type Result struct {
 	Dir    string
 	Hosts  []string
 	Target string
+	// CAExpiry, ServerExpiry and ClientExpiry are the NotAfter times of
+	// the certificates written.
+	CAExpiry, ServerExpiry, ClientExpiry time.Time
 }
 
 // Init writes the files into opts.Dir.
@@ -94,15 +114,15 @@ func Init(opts Options) (*Result, error) {
 		cost = DefaultBcrypt
 	}
 
-	ca, err := pki.NewCA("Warden CA "+hosts[0], caValidity)
+	ca, err := pki.NewCA("Warden CA "+hosts[0], CAValidity)
 	if err != nil {
 		return nil, err
 	}
-	server, err := ca.Server(hosts[0], hosts, validity)
+	server, err := ca.Server(hosts[0], hosts, LeafValidity)
 	if err != nil {
 		return nil, err
 	}
-	client, err := ca.Client(ClientName, []string{ClientName}, validity)
+	client, err := ca.Client(ClientName, []string{ClientName}, LeafValidity)
 	if err != nil {
 		return nil, err
 	}
@@ -114,35 +134,50 @@ func Init(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
-
-	at := func(name string) string { return filepath.Join(dir, name) }
-	// The CA's key is not kept: nothing on the node should be able to mint
-	// certificates. Run init again (with --force) to rotate.
-	if err := ca.WriteFiles(at(CACert), ""); err != nil {
+	serverKey, err := pki.KeyPEM(server.Key)
+	if err != nil {
 		return nil, err
 	}
-	if err := server.WriteFiles(at(ServerCert), at(ServerKey)); err != nil {
+	clientKey, err := pki.KeyPEM(client.Key)
+	if err != nil {
 		return nil, err
 	}
-	if err := client.WriteFiles(at(ClientCert), at(ClientKey)); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(at(PasswordFile), []byte(password+"\n"), 0o600); err != nil {
-		return nil, err
-	}
-	if err := writeTemplate(at(WebConfig), 0o640, webConfigTmpl, map[string]any{
+	webConfig, err := execute(webConfigTmpl, map[string]any{
 		"CA": CACert, "Cert": ServerCert, "Key": ServerKey, "User": Username, "Hash": string(hash),
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := writeTemplate(at(PrometheusJob), 0o644, scrapeTmpl, map[string]any{
+	at := func(name string) string { return filepath.Join(dir, name) }
+	job, err := execute(scrapeTmpl, map[string]any{
 		"Job": defaultJobName, "CA": at(CACert), "Cert": at(ClientCert), "Key": at(ClientKey),
 		"User": Username, "PasswordFile": at(PasswordFile), "Target": target,
 		"ServerName": hosts[0],
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &Result{Dir: dir, Hosts: hosts, Target: target}, nil
+
+	// The CA's key is not kept: nothing on the node should be able to mint
+	// certificates. Run init again (with --force) to rotate.
+	err = writeFiles(dir, []file{
+		{CACert, pki.CertPEM(ca.Cert), 0o644},
+		{ServerKey, serverKey, 0o600},
+		{ServerCert, pki.CertPEM(server.Cert), 0o644},
+		{ClientKey, clientKey, 0o600},
+		{ClientCert, pki.CertPEM(client.Cert), 0o644},
+		{PasswordFile, []byte(password + "\n"), 0o600},
+		{Netrc, netrc(append([]string{targetHost(target)}, hosts...), password), 0o600},
+		{WebConfig, webConfig, 0o640},
+		{PrometheusJob, job, 0o644},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{
+		Dir: dir, Hosts: hosts, Target: target,
+		CAExpiry: ca.Cert.NotAfter, ServerExpiry: server.Cert.NotAfter, ClientExpiry: client.Cert.NotAfter,
+	}, nil
 }
 
 func prepareDir(dir string, force bool) error {
@@ -152,10 +187,126 @@ func prepareDir(dir string, force bool) error {
 		return os.MkdirAll(dir, 0o750)
 	case err != nil:
 		return fmt.Errorf("--dir %s: %w", dir, err)
-	case len(entries) > 0 && !force:
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("--dir %s: %w", dir, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("--dir %s is writable by group or others (mode %04o): they could replace the keys and password after init writes them; use a directory only you can write to (chmod go-w)", dir, perm)
+	}
+	if len(entries) > 0 && !force {
 		return fmt.Errorf("--dir %s exists and is not empty; refusing to overwrite it without --force", dir)
 	}
 	return nil
+}
+
+// file is one file Init writes.
+type file struct {
+	name string
+	data []byte
+	mode os.FileMode
+}
+
+// writeFiles writes files into dir as the package comment describes: all
+// to temporary files first, then each renamed into place, then the
+// directory synced so that the renames survive a crash.
+func writeFiles(dir string, files []file) (err error) {
+	temps := make([]string, 0, len(files))
+	defer func() {
+		if err != nil {
+			for _, t := range temps {
+				os.Remove(t) // already renamed ones are gone: nothing to undo
+			}
+		}
+	}()
+	for _, f := range files {
+		tmp, err := writeTemp(dir, f)
+		if tmp != "" {
+			temps = append(temps, tmp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for i, f := range files {
+		if err := os.Rename(temps[i], filepath.Join(dir, f.name)); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
+		}
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeTemp writes f to a new file in dir and returns its path. The file
+// is created with O_EXCL (which never follows a symlink) and given f.mode
+// through the open descriptor, whatever the umask.
+func writeTemp(dir string, f file) (string, error) {
+	t, err := os.CreateTemp(dir, "."+f.name+".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
+	}
+	_, err = t.Write(f.data)
+	if err == nil {
+		err = t.Chmod(f.mode)
+	}
+	if err == nil {
+		err = t.Sync()
+	}
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return t.Name(), fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
+	}
+	return t.Name(), nil
+}
+
+// netrc is a curl --netrc-file for the password at each host, without
+// repeats. curl matches a netrc line by the URL's host name, so every name
+// the server certificate holds gets one.
+func netrc(hosts []string, password string) []byte {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if h == "" || seen[h] {
+			continue
+		}
+		seen[h] = true
+		fmt.Fprintf(&b, "machine %s login %s password %s\n", h, Username, password)
+	}
+	return []byte(b.String())
+}
+
+// targetHost is the host of a host:port target, or the target itself
+// when it has no port.
+func targetHost(target string) string {
+	if h, _, err := net.SplitHostPort(target); err == nil {
+		return h
+	}
+	return target
+}
+
+// ListenAddress is the --web.listen-address that serves target: the
+// target itself for an IP address or localhost, and every address on its
+// port for any other name (a name can resolve to several addresses, and
+// the exporter listens on one address per flag).
+func ListenAddress(target string) string {
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		return target
+	}
+	if _, err := netip.ParseAddr(host); err == nil || host == "localhost" {
+		return target
+	}
+	return net.JoinHostPort("", port)
 }
 
 func defaultHosts() []string {
@@ -174,12 +325,12 @@ func randomPassword() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func writeTemplate(path string, mode os.FileMode, tmpl *template.Template, data any) error {
+func execute(tmpl *template.Template, data any) ([]byte, error) {
 	var b strings.Builder
 	if err := tmpl.Execute(&b, data); err != nil {
-		return err
+		return nil, err
 	}
-	return os.WriteFile(path, []byte(b.String()), mode)
+	return []byte(b.String()), nil
 }
 
 // Paths are relative to the web config's directory, where exporter-toolkit
