@@ -33,12 +33,12 @@ type certCmd struct {
 	before   model.Duration
 	newKey   bool
 
-	request, sign *kingpin.CmdClause
+	request, sign, renew, trust *kingpin.CmdClause
 }
 
 func addCertCommands(app *kingpin.Application) *certCmd {
 	c := &certCmd{}
-	cmd := app.Command("cert", "Node certificates from a CA directory: keys that never leave the node (request, sign).")
+	cmd := app.Command("cert", "Node certificates from a CA directory: keys that never leave the node (request, sign), renewal (renew) and trust (trust).")
 	c.request = cmd.Command("request", "On the node: write a key (0600; an existing server.key is kept) and a certificate signing request (server.csr) for the hosts into --out.")
 	c.request.Flag("host", "DNS name or IP address the certificate is for (repeatable); the first is also its CN.").Required().StringsVar(&c.hosts)
 	c.request.Flag("out", "Node directory to write server.key and server.csr into; made 0700.").Required().StringVar(&c.dir)
@@ -50,11 +50,22 @@ func addCertCommands(app *kingpin.Application) *certCmd {
 	c.sign.Flag("valid-for", "How long the certificate is valid (units y, w, d, h).").Default("365d").SetValue(&c.validFor)
 	c.sign.Flag("out", "Write the certificate to this file instead of standard output.").StringVar(&c.out)
 	c.sign.Arg("csr", "Certificate signing request (PEM), as cert request wrote it. Without one (or with -), it is read from standard input.").StringVar(&c.csr)
+
+	c.renew = cmd.Command("renew", "Re-issue each certificate of the directories (server.crt, client.crt) that expires within --before or comes from a CA that no longer signs, with the same names and usage, keeping its key. Exit 0 when nothing failed, nothing due included, so that it runs from a timer (warden_cert_renew.timer). The exporter and Prometheus pick the new files up without a restart.")
+	c.renew.Flag("ca", "Directory of the CA.").Required().StringVar(&c.caDir)
+	c.renew.Flag("dir", "Directory holding server.crt and server.key (a node) or client.crt and client.key (Prometheus); repeatable.").Required().StringsVar(&c.dirs)
+	c.renew.Flag("before", "Renew what expires within this window (units y, w, d, h).").Default("30d").SetValue(&c.before)
+	c.renew.Flag("valid-for", "How long a new certificate is valid (units y, w, d, h).").Default("365d").SetValue(&c.validFor)
+	c.renew.Flag("new-key", "Make a new key too (written before the certificate; Prometheus may fail a handshake that reads the two between the writes).").BoolVar(&c.newKey)
+
+	c.trust = cmd.Command("trust", "Make each directory's ca.crt the CA's bundle.crt: during a rollover the old and the new CA, otherwise the CA alone. The exporter re-reads it within its reload interval, Prometheus at its next scrape.")
+	c.trust.Flag("ca", "Directory of the CA.").Required().StringVar(&c.caDir)
+	c.trust.Flag("dir", "Node or Prometheus directory holding ca.crt; repeatable.").Required().StringsVar(&c.dirs)
 	return c
 }
 
 func (c *certCmd) commands() []string {
-	return []string{c.request.FullCommand(), c.sign.FullCommand()}
+	return []string{c.request.FullCommand(), c.sign.FullCommand(), c.renew.FullCommand(), c.trust.FullCommand()}
 }
 
 func (c *certCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -91,8 +102,46 @@ func (c *certCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int
 		}
 		fmt.Fprintf(stderr, "Signed %q for %s, serial %x, valid until %s.\n", cert.Subject.CommonName,
 			strings.Join(certHosts(cert), ", "), cert.SerialNumber, cert.NotAfter.UTC().Format(time.DateOnly))
+	case c.renew.FullCommand(), c.trust.FullCommand():
+		a, err := pki.OpenAuthority(c.caDir)
+		if err != nil {
+			return fail(err)
+		}
+		code := 0
+		for _, dir := range c.dirs {
+			if err := c.eachDir(cmd, a, dir, stdout); err != nil {
+				code = fail(err)
+			}
+		}
+		return code
 	}
 	return 0
+}
+
+// eachDir renews or trusts in one directory and says what it did, one
+// line a file.
+func (c *certCmd) eachDir(cmd string, a *pki.Authority, dir string, stdout io.Writer) error {
+	if cmd == c.trust.FullCommand() {
+		changed, err := fleet.Trust(dir, a)
+		if err != nil {
+			return err
+		}
+		state := "already the CA's bundle"
+		if changed {
+			state = "now the CA's bundle"
+		}
+		fmt.Fprintf(stdout, "%s: %s (%s)\n", filepath.Join(dir, fleet.CACert), state, a.Trusted())
+		return nil
+	}
+	renewals, err := fleet.Renew(dir, fleet.RenewOptions{Authority: a, Before: time.Duration(c.before), ValidFor: time.Duration(c.validFor), NewKey: c.newKey})
+	for _, r := range renewals {
+		if r.Renewed {
+			fmt.Fprintf(stdout, "%s: renewed (%s); valid until %s\n", r.File, r.Reason, r.NotAfter.UTC().Format(time.DateOnly))
+		} else {
+			fmt.Fprintf(stdout, "%s: %s\n", r.File, r.Reason)
+		}
+	}
+	return err
 }
 
 // signCSR reads the request, checks its names against --allow-host and

@@ -86,3 +86,38 @@ func TestCertRequestAndSign(t *testing.T) {
 		t.Errorf("malformed pattern: exit %d, %s", code, stderr)
 	}
 }
+
+func TestCertRenewAndTrust(t *testing.T) {
+	caDir, out := newFleet(t, "node1.example.com 10.0.0.1\n")
+	node := filepath.Join(out, fleet.NodesDir, "node1.example.com")
+	prom := filepath.Join(out, fleet.PrometheusDir)
+
+	// Nothing due is success, so that a timer can run it.
+	code, stdout, stderr := runTool(t, "", "cert", "renew", "--ca", caDir, "--dir", node, "--dir", prom, "--before", "30d")
+	if code != 0 || strings.Count(stdout, "not due: expires in 36") != 2 {
+		t.Fatalf("renew with nothing due: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runTool(t, "", "cert", "renew", "--ca", caDir, "--dir", node, "--before", "400d")
+	if code != 0 || !strings.Contains(stdout, "server.crt: renewed (expires in 36") {
+		t.Fatalf("renew within 400d: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	if code, _, stderr := runTool(t, "", "ca", "rotate", "--dir", caDir); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr = runTool(t, "", "cert", "renew", "--ca", caDir, "--dir", node)
+	if code != 1 || !strings.Contains(stderr, "does not trust the CA that signs now") {
+		t.Fatalf("renew before trust: exit %d, %s", code, stderr)
+	}
+	code, stdout, stderr = runTool(t, "", "cert", "trust", "--ca", caDir, "--dir", node, "--dir", prom)
+	if code != 0 || strings.Count(stdout, "now the CA's bundle") != 2 || !strings.Contains(stdout, `"SERIALNUMBER=1,CN=Warden CA,O=Warden" and "SERIALNUMBER=2,CN=Warden CA,O=Warden"`) {
+		t.Fatalf("trust: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runTool(t, "", "cert", "renew", "--ca", caDir, "--dir", node, "--dir", prom)
+	if code != 0 || strings.Count(stdout, "renewed (issued by") != 2 {
+		t.Fatalf("renew after rotation: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := runTool(t, "", "cert", "renew", "--ca", caDir, "--dir", node, "--dir", filepath.Join(out, "missing")); code != 1 || !strings.Contains(stdout, "not due") {
+		t.Errorf("renew with one bad directory: exit %d, %s (the good one must still be done)", code, stdout)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,9 +163,129 @@ func (f *fleetEnv) upEverywhere(t *testing.T) {
 // TestFleet is the fleet's promise: twenty exporters, each with its own
 // certificate from one `fleet init`, all up in a real Prometheus that uses
 // the generated scrape job and targets.json.
+//
+// Then, with Prometheus scraping every second, every certificate is renewed
+// (fleet init gave them 20 days; renew --before 30d) and the CA is rolled
+// over in the order README gives (ca rotate; cert trust everywhere; cert
+// renew everywhere; ca drop-old; cert trust everywhere), with no restart:
+// Prometheus must record no up == 0 for any node over the whole time, and
+// every exporter's expiry metric must show the certificates in force.
 func TestFleet(t *testing.T) {
-	f := startFleet(t)
+	f := startFleet(t, "--valid-for", "20d")
 	f.upEverywhere(t)
+	start := time.Now()
+	dirs := []string{f.promDir()}
+	for _, n := range f.nodes {
+		dirs = append(dirs, f.nodeDir(n))
+	}
+	forEveryDir := func(args ...string) string {
+		for _, d := range dirs {
+			args = append(args, "--dir", d)
+		}
+		return wardentool(t, args...)
+	}
+
+	// Renewal: every certificate expires within 30 days.
+	out := forEveryDir("cert", "renew", "--ca", f.caDir, "--before", "30d")
+	if got := strings.Count(out, ": renewed (expires in 19d, within 30d)"); got != len(dirs) {
+		t.Fatalf("renewed %d of %d certificates:\n%s", got, len(dirs), out)
+	}
+	f.serverCertsInForce(t)
+	if out := forEveryDir("cert", "renew", "--ca", f.caDir, "--before", "30d"); strings.Contains(out, "renewed") {
+		t.Fatalf("a second renewal renewed again:\n%s", out)
+	}
+
+	// Rollover.
+	wardentool(t, "ca", "rotate", "--dir", f.caDir)
+	forEveryDir("cert", "trust", "--ca", f.caDir)
+	f.clientCAsInForce(t, "SERIALNUMBER=1,CN=Fleet CA,O=Warden", "SERIALNUMBER=2,CN=Fleet CA,O=Warden")
+	out = forEveryDir("cert", "renew", "--ca", f.caDir, "--before", "30d")
+	if got := strings.Count(out, `: renewed (issued by "SERIALNUMBER=1,CN=Fleet CA,O=Warden", not by the CA that signs now`); got != len(dirs) {
+		t.Fatalf("re-issued %d of %d certificates from the new CA:\n%s", got, len(dirs), out)
+	}
+	f.serverCertsInForce(t)
+	wardentool(t, "ca", "drop-old", "--dir", f.caDir)
+	forEveryDir("cert", "trust", "--ca", f.caDir)
+	f.clientCAsInForce(t, "SERIALNUMBER=2,CN=Fleet CA,O=Warden")
+	// Scrapes with nothing but the new CA's certificates, on new connections too.
+	time.Sleep(3 * time.Second)
+
+	window := time.Since(start).Round(time.Second) + time.Second
+	t.Logf("rotation took %s", window)
+	lowest, err := testenv.PromQuery(t.Context(), f.promAddr, fmt.Sprintf(`min_over_time(up{job=%q}[%ds])`, fleet.DefaultJob, int(window.Seconds())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrapes, err := testenv.PromQuery(t.Context(), f.promAddr, fmt.Sprintf(`count_over_time(up{job=%q}[%ds])`, fleet.DefaultJob, int(window.Seconds())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lowest) != len(f.nodes) || len(scrapes) != len(f.nodes) {
+		t.Fatalf("%d and %d series over the rotation, want %d", len(lowest), len(scrapes), len(f.nodes))
+	}
+	for i, s := range lowest {
+		if s.Value != 1 {
+			t.Errorf("%s: up was 0 during the rotation", s.Metric["node"])
+		}
+		// Scraped all along, not just before and after.
+		if n := scrapes[i].Value; n < 0.7*window.Seconds() {
+			t.Errorf("%s: %v scrapes in %s", scrapes[i].Metric["node"], n, window)
+		}
+	}
+}
+
+// serverCertsInForce waits until every exporter's expiry metric for its
+// server certificate is the NotAfter of the certificate in its directory.
+func (f *fleetEnv) serverCertsInForce(t *testing.T) {
+	t.Helper()
+	want := map[string]float64{}
+	for _, n := range f.nodes {
+		c, err := pki.ReadCertificate(filepath.Join(f.nodeDir(n), fleet.ServerCert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[n.name] = float64(c.NotAfter.Unix())
+	}
+	testenv.Eventually(t, 60*time.Second, "every exporter serving its new certificate", func() error {
+		s, err := testenv.PromQuery(t.Context(), f.promAddr, `warden_tls_certificate_expiry_timestamp_seconds{file=~".*/server.crt"}`)
+		if err != nil {
+			return err
+		}
+		done := 0
+		for _, x := range s {
+			if want[x.Metric["node"]] == x.Value {
+				done++
+			}
+		}
+		if done != len(f.nodes) {
+			return fmt.Errorf("%d of %d exporters serve the certificate in their directory", done, len(f.nodes))
+		}
+		return nil
+	})
+}
+
+// clientCAsInForce waits until every exporter verifies client
+// certificates against exactly the CAs named, by its expiry metric.
+func (f *fleetEnv) clientCAsInForce(t *testing.T, subjects ...string) {
+	t.Helper()
+	testenv.Eventually(t, 60*time.Second, "every exporter trusting "+strings.Join(subjects, " and "), func() error {
+		s, err := testenv.PromQuery(t.Context(), f.promAddr, `warden_tls_certificate_expiry_timestamp_seconds{file=~".*/ca.crt"}`)
+		if err != nil {
+			return err
+		}
+		got := map[string][]string{}
+		for _, x := range s {
+			got[x.Metric["node"]] = append(got[x.Metric["node"]], x.Metric["subject"])
+		}
+		for _, n := range f.nodes {
+			have := got[n.name]
+			slices.Sort(have)
+			if !slices.Equal(have, subjects) {
+				return fmt.Errorf("%s trusts %v", n.name, have)
+			}
+		}
+		return nil
+	})
 }
 
 // TestFleetCertSign: a key made on the node, a request signed on the CA's

@@ -310,6 +310,19 @@ func (a *Authority) Trusts(b []byte) bool {
 	return false
 }
 
+// Trusted names the CAs of the bundle, for messages.
+func (a *Authority) Trusted() string {
+	certs, err := ParseCertificates(a.Bundle)
+	if err != nil {
+		return "no certificate"
+	}
+	names := make([]string, len(certs))
+	for i, c := range certs {
+		names[i] = strconv.Quote(c.Subject.String())
+	}
+	return strings.Join(names, " and ")
+}
+
 type file struct {
 	name string
 	data []byte
