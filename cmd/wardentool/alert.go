@@ -139,7 +139,9 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 			return exitAccepted
 		}
 		for _, al := range found {
-			fmt.Fprintln(stdout, queryLine(al))
+			if al != nil { // a null in the list
+				fmt.Fprintln(stdout, queryLine(al))
+			}
 		}
 		return exitAccepted
 	case a.flush.FullCommand():
