@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,14 +250,17 @@ func StallHTTP2(t *testing.T, addr, localIP string, cfg *tls.Config, n int, head
 	if err := fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0}); err != nil {
 		t.Fatal(err)
 	}
-	go func() { // acknowledge the server's settings, read and drop the rest
+	var writing sync.Mutex // the framer's writes are not safe for concurrent use
+	go func() {            // acknowledge the server's settings, read and drop the rest
 		for {
 			f, err := fr.ReadFrame()
 			if err != nil {
 				return
 			}
 			if s, ok := f.(*http2.SettingsFrame); ok && !s.IsAck() {
+				writing.Lock()
 				fr.WriteSettingsAck()
+				writing.Unlock()
 			}
 		}
 	}()
@@ -270,7 +274,10 @@ func StallHTTP2(t *testing.T, addr, localIP string, cfg *tls.Config, n int, head
 		for k, v := range headers {
 			enc.WriteField(hpack.HeaderField{Name: strings.ToLower(k), Value: v})
 		}
-		if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(2*i + 1), BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true}); err != nil {
+		writing.Lock()
+		err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(2*i + 1), BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true})
+		writing.Unlock()
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
