@@ -114,8 +114,9 @@ Scrape it:
   curl --cacert %s --cert %s --key %s --netrc-file %s https://%s/metrics
 Prometheus scrape job: %s
 Certificates: server valid until %s, client until %s, CA until %s (UTC).
-  Renew before then with `+"`wardentool cert renew`"+`, or rotate everything with `+"`wardentool init --force`"+`;
-  the exporter exports warden_tls_certificate_expiry_timestamp_seconds to alert on.
+  init keeps no CA key: before then, run `+"`wardentool init --force`"+` again (new CA, keys and password),
+  or keep a CA with `+"`wardentool ca init`"+` and renew in place with `+"`wardentool cert renew`"+`.
+  Alert on warden_tls_certificate_expiry_timestamp_seconds, which the exporter exports.
 `, res.Dir, strings.Join(res.Hosts, ", "),
 		exporterCmd, at(setup.WebConfig), setup.ListenAddress(res.Target),
 		at(setup.CACert), at(setup.ClientCert), at(setup.ClientKey), at(setup.Netrc), res.Target,
