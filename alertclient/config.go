@@ -171,6 +171,12 @@ func LoadConfig(path string) (*Config, error) {
 	if err := yaml.UnmarshalStrict(content, c); err != nil {
 		return nil, fmt.Errorf("alert config %s: %w", path, err)
 	}
+	// An empty file (or a null) decodes without UnmarshalYAML, into a
+	// Config without alertmanagers (FuzzLoadConfig found it): check here
+	// too, so that the error names the file.
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("alert config %s: %w", path, err)
+	}
 	c.setDirectory(filepath.Dir(path))
 	return c, nil
 }
