@@ -16,7 +16,7 @@ export CGO_ENABLED ?= 0
 # Debian packages the end-to-end tests run against.
 TEST_PACKAGES := prometheus prometheus-alertmanager
 
-.PHONY: all build run test test-deps unit e2e lint fmt-check vet bench clean
+.PHONY: all build run test test-deps unit e2e lint fmt-check vet bench fuzz clean
 
 all: build
 
@@ -77,6 +77,28 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./internal/bench/
 
+# Go's native fuzzing of every parser of outside input, one target after
+# the other, each for FUZZTIME (make fuzz FUZZTIME=10m; FUZZ_TARGETS to
+# pick some). Not part of `make test`: `make unit` replays the corpora
+# (testdata/fuzz/ beside each package) as ordinary tests. An input that
+# fails is written there, to be kept as a seed beside its fix. Each new
+# input of interest is minimized for FUZZMINIMIZETIME (Go's default, 60s,
+# stalled every worker for most of a short run).
+FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 5s
+FUZZ_TARGETS ?= \
+	./webconf:FuzzWebConfig ./webconf:FuzzAuthFile \
+	./alertclient:FuzzParseAlerts ./alertclient:FuzzLabelsFromArgs \
+	./alertclient:FuzzSpoolBatch ./alertclient:FuzzAlertmanagerAnswer \
+	./alertclient:FuzzLoadConfig
+
+fuzz:
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || failed="$$failed $$name"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
 clean:
 	rm -rf $(BIN) dist
 
