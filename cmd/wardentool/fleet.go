@@ -20,16 +20,17 @@ type fleetCmds struct {
 	ca    *caCmd
 	fleet *fleetCmd
 	cert  *certCmd
+	probe *probeCmd
 }
 
 func addFleetCommands(app *kingpin.Application) *fleetCmds {
-	return &fleetCmds{ca: addCACommands(app), fleet: addFleetCommand(app), cert: addCertCommands(app)}
+	return &fleetCmds{ca: addCACommands(app), fleet: addFleetCommand(app), cert: addCertCommands(app), probe: addProbeCommand(app)}
 }
 
 // selected returns cmd when it is one of these commands, and "" otherwise,
 // so that run's switch on cmd can name them all in one case.
 func (f *fleetCmds) selected(cmd string) string {
-	if slices.Contains(f.ca.commands(), cmd) || cmd == f.fleet.init.FullCommand() || slices.Contains(f.cert.commands(), cmd) {
+	if slices.Contains(f.ca.commands(), cmd) || cmd == f.fleet.init.FullCommand() || slices.Contains(f.cert.commands(), cmd) || cmd == f.probe.cmd.FullCommand() {
 		return cmd
 	}
 	return ""
@@ -43,6 +44,8 @@ func (f *fleetCmds) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) i
 		return f.fleet.run(stdout, stderr)
 	case slices.Contains(f.cert.commands(), cmd):
 		return f.cert.run(cmd, stdin, stdout, stderr)
+	case cmd == f.probe.cmd.FullCommand():
+		return f.probe.run(stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "%s: error: unknown command %q\n", name, cmd)
 	return 2

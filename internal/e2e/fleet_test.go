@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -330,4 +332,176 @@ func TestFleetCertSign(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "do not permit web2.example.org") {
 		t.Errorf("no --allow-host, outside the constraints: exit %d, %s", code, stderr)
 	}
+}
+
+// TestFleetProbe runs `wardentool probe` against real exporters: two good
+// nodes of a fleet, and five ways a scrape fails (an expired certificate,
+// a certificate without the address scraped, a certificate from another
+// CA, a scrape without a client certificate, a wrong password). Each must
+// be named, with exit 1; the good ones alone give exit 0.
+func TestFleetProbe(t *testing.T) {
+	dir := t.TempDir()
+	caDir, out := filepath.Join(dir, "ca"), filepath.Join(dir, "fleet")
+	wardentool(t, "ca", "init", "--dir", caDir, "--name", "Fleet CA")
+	ips := []string{"127.0.0.40", "127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44", "127.0.0.45"}
+	port := strconv.Itoa(freePortOn(t, ips))
+	at := func(ip string) string { return net.JoinHostPort(ip, port) }
+	inv := filepath.Join(dir, "hosts.txt")
+	if err := os.WriteFile(inv, []byte("good1.fleet.test 127.0.0.40\ngood2.fleet.test 127.0.0.41\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wardentool(t, "fleet", "init", "--ca", caDir, "--inventory", inv, "--out", out, "--port", port)
+	prom := filepath.Join(out, fleet.PrometheusDir)
+	good := filepath.Join(out, fleet.NodesDir, "good1.fleet.test")
+
+	// A node directory with a key made on the node, its certificate
+	// signed by the CA of caDir, and good1's web config and client CA.
+	node := func(name, caDir string, hosts ...string) string {
+		d := filepath.Join(dir, name)
+		args := []string{"cert", "request", "--out", d}
+		for _, h := range hosts {
+			args = append(args, "--host", h)
+		}
+		wardentool(t, args...)
+		wardentool(t, "cert", "sign", "--ca", caDir, "--out", filepath.Join(d, fleet.ServerCert), filepath.Join(d, fleet.ServerCSR))
+		for _, f := range []string{fleet.WebConfig, fleet.CACert} {
+			if err := os.WriteFile(filepath.Join(d, f), mustReadFile(t, filepath.Join(good, f)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	expired := node("expired", caDir, "expired.fleet.test", "127.0.0.42")
+	// wardentool issues nothing already expired: the test does, from the same CA.
+	a, err := pki.OpenAuthority(caDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.ReadKey(filepath.Join(expired, fleet.ServerKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := a.Issue(pki.Request{CommonName: "expired.fleet.test", Hosts: []string{"expired.fleet.test", "127.0.0.42"},
+		Usage: x509.ExtKeyUsageServerAuth, PublicKey: key.Public(), ValidFor: -time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(expired, fleet.ServerCert), pki.CertPEM(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	san := node("san", caDir, "san.fleet.test", "127.0.0.43") // served on .44
+	otherCA := filepath.Join(dir, "other-ca")
+	wardentool(t, "ca", "init", "--dir", otherCA, "--name", "Other CA")
+	foreign := node("foreign", otherCA, "foreign.fleet.test", "127.0.0.45")
+
+	for _, s := range []struct{ dir, ip string }{
+		{good, "127.0.0.40"}, {filepath.Join(out, fleet.NodesDir, "good2.fleet.test"), "127.0.0.41"},
+		{expired, "127.0.0.42"}, {san, "127.0.0.44"}, {foreign, "127.0.0.45"},
+	} {
+		p := testenv.Start(t, bins.Path("warden_node_exporter"), "--web.config.file="+filepath.Join(s.dir, fleet.WebConfig),
+			"--web.listen-address="+at(s.ip), "--collector.disable-defaults", "--collector.loadavg")
+		testenv.WaitListening(t, at(s.ip), p)
+	}
+
+	wrong := filepath.Join(dir, "wrong-password")
+	if err := os.WriteFile(wrong, []byte("not-the-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The generated job as it is (file_sd: the two good nodes), and jobs
+	// for the broken cases in the same form.
+	job := string(mustReadFile(t, filepath.Join(prom, fleet.PrometheusJob)))
+	tlsFull := fmt.Sprintf("    tls_config: {ca_file: %q, cert_file: %q, key_file: %q}\n", filepath.Join(prom, "ca.crt"), filepath.Join(prom, "client.crt"), filepath.Join(prom, "client.key"))
+	auth := func(file string) string {
+		return fmt.Sprintf("    basic_auth: {username: prometheus, password_file: %q}\n", file)
+	}
+	password := filepath.Join(prom, fleet.PasswordFile)
+	cfg := job + "  - job_name: broken_certificates\n    scheme: https\n" + tlsFull + auth(password) + fmt.Sprintf(`    static_configs:
+      - targets: [%q]
+        labels: {case: expired}
+      - targets: [%q]
+        labels: {case: san}
+      - targets: [%q]
+        labels: {case: other_ca}
+`, at("127.0.0.42"), at("127.0.0.44"), at("127.0.0.45")) +
+		"  - job_name: no_client_certificate\n    scheme: https\n" + fmt.Sprintf("    tls_config: {ca_file: %q}\n", filepath.Join(prom, "ca.crt")) + auth(password) +
+		fmt.Sprintf("    static_configs:\n      - targets: [%q]\n        labels: {case: no_client_cert}\n", at("127.0.0.40")) +
+		"  - job_name: wrong_password\n    scheme: https\n" + tlsFull + auth(wrong) +
+		fmt.Sprintf("    static_configs:\n      - targets: [%q]\n        labels: {case: wrong_password}\n", at("127.0.0.41"))
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := testenv.Run(t, "", testenv.Need(t, "promtool"), "check", "config", "--syntax-only", cfgPath); code != 0 {
+		t.Fatalf("promtool check config: %s%s\n%s", stdout, stderr, cfg)
+	}
+
+	code, stdout, stderr := testenv.Run(t, "", bins.Path("wardentool"), "probe", "--scrape-config", cfgPath, "--output", "json")
+	if code != 1 {
+		t.Fatalf("probe over the broken targets: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	var results []struct {
+		Target  string            `json:"target"`
+		Job     string            `json:"job"`
+		Labels  map[string]string `json:"labels"`
+		OK      bool              `json:"ok"`
+		Cause   string            `json:"cause"`
+		Message string            `json:"message"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &results); err != nil {
+		t.Fatalf("probe --output json: %v\n%s", err, stdout)
+	}
+	want := map[string]struct{ cause, says string }{
+		"expired":        {"server_cert_expired", "expired at"},
+		"san":            {"server_cert_san_mismatch", "valid for san.fleet.test, 127.0.0.43, not for 127.0.0.44 (the address scraped)"},
+		"other_ca":       {"server_cert_unknown_authority", `signed by "SERIALNUMBER=1,CN=Other CA,O=Warden", an unknown authority`},
+		"no_client_cert": {"client_cert_refused", "the exporter requires one and tls_config has none"},
+		"wrong_password": {"unauthorized", `401 Unauthorized: the exporter refused the password of basic_auth user "prometheus"`},
+	}
+	seen := map[string]bool{}
+	for _, r := range results {
+		c, broken := r.Labels["case"]
+		if !broken {
+			if !r.OK || r.Job != fleet.DefaultJob || r.Labels[fleet.NodeLabel] == "" {
+				t.Errorf("good target %s: %+v", r.Target, r)
+			}
+			seen[r.Labels[fleet.NodeLabel]] = true
+			continue
+		}
+		seen[c] = true
+		if w := want[c]; r.OK || r.Cause != w.cause || !strings.Contains(r.Message, w.says) {
+			t.Errorf("%s (%s): cause %s, %q; want %s, saying %q", c, r.Target, r.Cause, r.Message, w.cause, w.says)
+		}
+		if strings.Contains(r.Message, strings.TrimSpace(string(mustReadFile(t, password)))) {
+			t.Errorf("%s: the password is in the message", c)
+		}
+	}
+	if len(seen) != 7 {
+		t.Errorf("probed %v, want the 2 good nodes and the 5 broken cases", seen)
+	}
+
+	// In text, one line a target.
+	code, stdout, _ = testenv.Run(t, "", bins.Path("wardentool"), "probe", "--scrape-config", cfgPath)
+	if code != 1 || strings.Count(stdout, "\nFAIL ")+strings.Count(stdout[:5], "FAIL ") != 5 || strings.Count(stdout, "\n") != 7 {
+		t.Errorf("probe, text: exit %d\n%s", code, stdout)
+	}
+	t.Logf("probe output:\n%s", stdout)
+
+	// The good ones alone: from the generated job, and from arguments.
+	if code, stdout, stderr := testenv.Run(t, "", bins.Path("wardentool"), "probe", "--scrape-config", cfgPath, "--job", fleet.DefaultJob); code != 0 || strings.Count(stdout, "OK ") != 2 {
+		t.Errorf("probe --job %s: exit %d\n%s%s", fleet.DefaultJob, code, stdout, stderr)
+	}
+	code, stdout, stderr = testenv.Run(t, "", bins.Path("wardentool"), "probe", "--ca", filepath.Join(prom, "ca.crt"),
+		"--cert", filepath.Join(prom, "client.crt"), "--key", filepath.Join(prom, "client.key"), "--password-file", password, at("127.0.0.40"), at("127.0.0.41"))
+	if code != 0 || strings.Count(stdout, "metric families in") != 2 {
+		t.Errorf("probe of the good targets from arguments: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
