@@ -4,6 +4,7 @@
 GO       ?= go
 BIN      := bin
 RUN_DIR  := .warden
+PORT     ?= 9100
 PKG      := github.com/prometheus/common/version
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -13,8 +14,10 @@ LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X
 BINARIES := warden_node_exporter wardentool
 export CGO_ENABLED ?= 0
 
-# Debian packages the end-to-end tests run against.
-TEST_PACKAGES := prometheus prometheus-alertmanager
+# What runs as root: test-package installs and purges a .deb. Without root,
+# sudo (scripts/test-deps.sh checks first that it needs no password), and
+# what it built in bin/ and dist/ is given back to the caller afterwards.
+AS_ROOT := $(if $(filter 0,$(shell id -u)),,sudo -n env PATH="$$PATH")
 
 .PHONY: all build run test test-deps unit e2e lint fmt-check vet bench fuzz clean
 
@@ -24,26 +27,24 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
 
-# Runs warden_node_exporter on 127.0.0.1:9100 with TLS, a client certificate
-# and basic auth, all made by `wardentool init` into .warden/ on first run.
+# Runs warden_node_exporter on 127.0.0.1:$(PORT) (make run PORT=9101) with
+# TLS, a client certificate and basic auth, all made by `wardentool init`
+# into .warden/ on first run; scripts/run.sh says which port is free when
+# PORT is taken.
 run: build
-	@if [ ! -f $(RUN_DIR)/web-config.yml ]; then \
-		$(BIN)/wardentool init --dir $(RUN_DIR) --host localhost --host 127.0.0.1 --target 127.0.0.1:9100 >/dev/null; \
-	fi
-	@echo "Scrape it from another terminal:"
-	@echo "  curl --cacert $(RUN_DIR)/ca.crt --cert $(RUN_DIR)/client.crt --key $(RUN_DIR)/client.key -u prometheus:\"\$$(cat $(RUN_DIR)/password)\" https://127.0.0.1:9100/metrics"
-	exec $(BIN)/warden_node_exporter --web.config.file=$(RUN_DIR)/web-config.yml --web.listen-address=127.0.0.1:9100
+	@scripts/run.sh $(BIN) $(RUN_DIR) $(PORT)
 
-test: test-deps lint unit e2e test-package helm-check
+# The stages, in order; scripts/test.sh runs each as `make STAGE`, stops at
+# the first failure and prints one line per stage with its result and time.
+TEST_STAGES := test-deps lint unit e2e test-package helm-check
+test:
+	@MAKE='$(MAKE)' scripts/test.sh $(TEST_STAGES)
 
-# Installs Debian's prometheus (and promtool) and prometheus-alertmanager.
+# Checks within seconds that every stage can run here (root or sudo,
+# Debian, Go, no warden package installed), then installs the Debian
+# packages the tests run: see scripts/test-deps.sh and README.md.
 test-deps:
-	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "Installing$$missing"; \
-		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	@scripts/test-deps.sh
 
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
@@ -99,6 +100,7 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || failed="$$failed $$name"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
+
 clean:
 	rm -rf $(BIN) dist
 
@@ -129,7 +131,7 @@ package: build
 # (debootstrap, systemd-nspawn) and installs, runs, compares, upgrades and
 # purges the package there (packaging/test-systemd.sh).
 test-package:
-	packaging/test-package.sh
+	$(AS_ROOT) packaging/test-package.sh$(if $(AS_ROOT),; rc=$$?; sudo -n chown -R "$$(id -u):$$(id -g)" $(BIN) dist; exit $$rc)
 
 # The Helm chart (packaging/helm/warden), without a cluster: helm lint and
 # helm template for each values file in its ci/ folder, then the strict
