@@ -38,7 +38,9 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
+	// After a successful rename there is nothing left to remove; before
+	// it, the error that matters is the one Write returns.
+	defer func() { _ = os.Remove(tmp) }()
 	// CreateTemp made it 0600; Chmod sets the final mode before any byte
 	// is written, so a secret is never readable by more than it will be.
 	err = f.Chmod(mode)

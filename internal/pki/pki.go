@@ -135,6 +135,10 @@ func (ca *CA) leaf(commonName string, hosts []string, usage x509.ExtKeyUsage, va
 	return &Leaf{Cert: cert, Key: key}, nil
 }
 
+func notHostChar(c rune) bool {
+	return (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_'
+}
+
 // NewKey generates a private key of the kind Warden uses: ECDSA P-256.
 func NewKey() (crypto.Signer, error) {
 	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -214,10 +218,8 @@ func checkDNSName(name string) (string, error) {
 		if label == "" || len(label) > 63 {
 			return "", errors.New("not a DNS name: empty label or label longer than 63 bytes")
 		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return "", fmt.Errorf("not a DNS name or IP address: %q is not allowed in a host name", c)
-			}
+		if i := strings.IndexFunc(label, notHostChar); i >= 0 {
+			return "", fmt.Errorf("not a DNS name or IP address: %q is not allowed in a host name", label[i])
 		}
 	}
 	return name, nil
