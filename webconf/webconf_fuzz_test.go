@@ -25,7 +25,9 @@ import (
 
 // fuzzFixtureDir writes what the web config fixtures refer to: a CA, a
 // server and a client certificate with their keys, a file that is not a
-// certificate, and a directory.
+// certificate, and a directory. It is webconftest.NewPKI's layout, made
+// with internal/pki directly: these targets test unexported functions, and
+// webconftest imports webconf (through webconf/exporter).
 func fuzzFixtureDir(f *testing.F) string {
 	f.Helper()
 	dir := f.TempDir()
