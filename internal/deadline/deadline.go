@@ -42,8 +42,9 @@ var ErrStillRunning = errors.New("collector not started: its run left behind by 
 type Update func(ctx context.Context, ch chan<- prometheus.Metric) error
 
 // forwardBuffer is how many metrics a collector can send ahead of the
-// scrape reading them; a buffer spares a goroutine switch per metric.
-const forwardBuffer = 256
+// scrape reading them: enough to spare a goroutine switch per metric,
+// small enough not to weigh on every scrape of every collector.
+const forwardBuffer = 32
 
 // Runner runs collectors under their scrape's deadline and remembers the
 // runs it left behind. It is a prometheus.Collector of

@@ -38,6 +38,9 @@ import (
 	"github.com/prometheus/common/model"
 )
 
+// writeChunk is how much WriteTo writes at a time.
+const writeChunk = 8 << 10
+
 // metricBuffer is the capacity of the channel collectors send on, the
 // registry's.
 const metricBuffer = 1000
@@ -53,6 +56,9 @@ type Scrape struct {
 	seed   maphash.Seed
 	metric dto.Metric // reused for every metric's Write
 	errs   prometheus.MultiError
+	out    []byte // WriteTo's buffer
+	// compressed is the gzip'ed text, for Serve.
+	compressed bytes.Buffer
 }
 
 // family is one metric family: its header and its metrics' lines.
@@ -73,14 +79,25 @@ type entry struct {
 	timestamp  *int64
 }
 
-var scrapes = sync.Pool{New: func() any {
-	return &Scrape{
-		families: map[string]*family{},
-		descs:    map[*prometheus.Desc]*family{},
-		hashes:   map[uint64]struct{}{},
-		seed:     maphash.MakeSeed(),
+// spare holds the state of finished scrapes for the next ones. It is a
+// small free list rather than a sync.Pool, which a garbage collection
+// empties: on a node exporter that is every few scrapes, and the arena
+// would grow again from nothing each time.
+var spare = make(chan *Scrape, 4)
+
+func newScrape() *Scrape {
+	select {
+	case s := <-spare:
+		return s
+	default:
+		return &Scrape{
+			families: map[string]*family{},
+			descs:    map[*prometheus.Desc]*family{},
+			hashes:   map[uint64]struct{}{},
+			seed:     maphash.MakeSeed(),
+		}
 	}
-}}
+}
 
 // Gather collects every collector in cs, each in a goroutine of its own
 // as a registry does, and then every family that gs gather. format is
@@ -88,7 +105,7 @@ var scrapes = sync.Pool{New: func() any {
 // escaping applies to names outside the legacy rules. The errors are what
 // a registry's Gather would report, as a prometheus.MultiError.
 func Gather(format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer) (*Scrape, error) {
-	s := scrapes.Get().(*Scrape)
+	s := newScrape()
 	s.format = format
 
 	ch := make(chan prometheus.Metric, metricBuffer)
@@ -162,12 +179,17 @@ func (s *Scrape) Release() {
 	clear(s.hashes)
 	s.arena = s.arena[:0]
 	s.errs = nil
+	s.compressed.Reset()
 	s.metric.Reset()
 	// A scrape far bigger than usual does not pin its memory.
 	if cap(s.arena) > 16<<20 {
 		s.arena = nil
+		s.compressed = bytes.Buffer{}
 	}
-	scrapes.Put(s)
+	select {
+	case spare <- s:
+	default:
+	}
 }
 
 // add writes one collected metric, as the registry's processMetric
@@ -437,7 +459,8 @@ func (s *Scrape) WriteTo(w io.Writer, filter map[string]struct{}) (int64, error)
 	}
 	slices.Sort(names)
 	var written int64
-	out := make([]byte, 0, 4096)
+	out := s.out[:0]
+	defer func() { s.out = out[:0] }()
 	flush := func() error {
 		n, err := w.Write(out)
 		written += int64(n)
@@ -454,7 +477,7 @@ func (s *Scrape) WriteTo(w io.Writer, filter map[string]struct{}) (int64, error)
 		}
 		for _, e := range f.entries {
 			out = append(out, s.arena[e.start:e.end]...)
-			if len(out) >= 32<<10 {
+			if len(out) >= writeChunk {
 				if err := flush(); err != nil {
 					return written, err
 				}

@@ -2,12 +2,12 @@ package exposition
 
 import (
 	"compress/gzip"
-	"io"
 	"log"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -20,9 +20,14 @@ import (
 // logged on errorLog; when nothing was gathered, they are the answer,
 // with status 500.
 //
-// The gzip level is gzip.BestSpeed, where promhttp uses the default
-// level: on a node exporter's output that costs about a third of the CPU
-// for a few more bytes on the wire.
+// Compression differs from promhttp's in how, not in what: gzip.BestSpeed
+// instead of the default level, which on a node exporter's output costs
+// a third of the CPU for a few more bytes on the wire; and the body is
+// compressed into memory by one of a few long-lived writers before it is
+// sent, instead of by a writer per response for as long as the client
+// takes to read it. A gzip writer holds about 600 KiB: eight concurrent
+// scrapes no longer hold eight, and a garbage collection no longer
+// throws them away.
 func Serve(w http.ResponseWriter, r *http.Request, format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer, errorLog *log.Logger) {
 	s, err := Gather(format, cs, gs)
 	defer s.Release()
@@ -33,21 +38,6 @@ func Serve(w http.ResponseWriter, r *http.Request, format expfmt.Format, cs []pr
 			return
 		}
 	}
-	h := w.Header()
-	h.Add("Vary", "Accept")
-	h.Add("Vary", "Accept-Encoding")
-	h.Set("Content-Type", string(format))
-	out := io.Writer(w)
-	if negotiateGzip(r.Header) {
-		h.Set("Content-Encoding", "gzip")
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			_ = gz.Close()
-			gzipWriters.Put(gz)
-		}()
-		out = gz
-	}
 	var filter map[string]struct{}
 	if r.URL != nil {
 		if names := r.URL.Query()["name[]"]; len(names) > 0 {
@@ -57,15 +47,69 @@ func Serve(w http.ResponseWriter, r *http.Request, format expfmt.Format, cs []pr
 			}
 		}
 	}
-	if _, err := s.WriteTo(out, filter); err != nil {
+	h := w.Header()
+	h.Add("Vary", "Accept")
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("Content-Type", string(format))
+	if !negotiateGzip(r.Header) {
+		if _, err := s.WriteTo(w, filter); err != nil {
+			errorLog.Println("error encoding and sending metric family:", err)
+		}
+		return
+	}
+	body, err := s.gzip(filter)
+	if err != nil { // writing to memory: not expected
+		errorLog.Println("error encoding and sending metric family:", err)
+		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h.Set("Content-Encoding", "gzip")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if _, err := w.Write(body); err != nil {
 		errorLog.Println("error encoding and sending metric family:", err)
 	}
 }
 
-var gzipWriters = sync.Pool{New: func() any {
-	gz, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
-	return gz
-}}
+// gzipWriters are the long-lived gzip writers: made when needed, up to
+// as many as Go runs goroutines at once (compressing is all CPU, so more
+// would not go faster) and at most maxGzipWriters.
+var gzipWriters = struct {
+	free chan *gzip.Writer
+	made atomic.Int32
+}{free: make(chan *gzip.Writer, maxGzipWriters)}
+
+const maxGzipWriters = 4
+
+func getGzipWriter() *gzip.Writer {
+	select {
+	case gz := <-gzipWriters.free:
+		return gz
+	default:
+	}
+	limit := int32(min(runtime.GOMAXPROCS(0), maxGzipWriters))
+	if n := gzipWriters.made.Add(1); n <= limit {
+		gz, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+		return gz
+	}
+	gzipWriters.made.Add(-1)
+	return <-gzipWriters.free
+}
+
+// gzip returns the scrape's text, compressed; the bytes are the
+// scrape's until Release.
+func (s *Scrape) gzip(filter map[string]struct{}) ([]byte, error) {
+	gz := getGzipWriter()
+	defer func() { gzipWriters.free <- gz }()
+	s.compressed.Reset()
+	gz.Reset(&s.compressed)
+	if _, err := s.WriteTo(gz, filter); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return s.compressed.Bytes(), nil
+}
 
 // negotiateGzip reports whether promhttp, offering identity and gzip in
 // that order, would choose gzip for these request headers: the offer with
