@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -144,14 +143,8 @@ func (c *certCmd) eachDir(cmd string, a *pki.Authority, dir string, stdout io.Wr
 	return err
 }
 
-// signCSR reads the request, checks its names against --allow-host and
-// the CA's constraints (both, so that every refused name is named) and
-// signs it.
+// signCSR reads the request (a file, or standard input) and signs it.
 func (c *certCmd) signCSR(stdin io.Reader) (*x509.Certificate, error) {
-	patterns := pki.HostPatterns(c.allow)
-	if err := patterns.Validate(); err != nil {
-		return nil, err
-	}
 	var b []byte
 	var err error
 	if c.csr == "" || c.csr == "-" { // kingpin passes a lone "-" on as ""
@@ -163,22 +156,19 @@ func (c *certCmd) signCSR(stdin io.Reader) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	csr, hosts, err := pki.ParseCSR(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.csr, err)
-	}
 	a, err := pki.OpenAuthority(c.caDir)
 	if err != nil {
 		return nil, err
-	}
-	if err := errors.Join(patterns.Check(hosts), a.CA.CheckHosts(hosts)); err != nil {
-		return nil, fmt.Errorf("refused %s:\n%w", c.csr, err)
 	}
 	usage := x509.ExtKeyUsageServerAuth
 	if c.usage == "client" {
 		usage = x509.ExtKeyUsageClientAuth
 	}
-	return a.Issue(pki.Request{CommonName: hosts[0], Hosts: hosts, Usage: usage, PublicKey: csr.PublicKey, ValidFor: time.Duration(c.validFor)})
+	cert, err := fleet.Sign(a, b, fleet.SignOptions{Allow: pki.HostPatterns(c.allow), Usage: usage, ValidFor: time.Duration(c.validFor)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.csr, err)
+	}
+	return cert, nil
 }
 
 // certHosts lists a certificate's SANs.

@@ -234,3 +234,32 @@ func Request(dir string, hosts []string) (kept bool, err error) {
 	}
 	return kept, atomicfile.Write(filepath.Join(dir, ServerCSR), csr, 0o644)
 }
+
+// SignOptions says how Sign signs a request.
+type SignOptions struct {
+	// Allow limits the names a request may ask for; empty allows any the
+	// CA's constraints permit.
+	Allow pki.HostPatterns
+	// Usage is ExtKeyUsageServerAuth (an exporter) or ExtKeyUsageClientAuth (Prometheus).
+	Usage x509.ExtKeyUsage
+	// ValidFor; zero means DefaultValidity.
+	ValidFor time.Duration
+}
+
+// Sign signs a PEM certificate signing request with a's CA. It checks the
+// request's names against opts.Allow and the CA's name constraints, both,
+// so that every refused name is named, before it signs anything.
+func Sign(a *pki.Authority, csrPEM []byte, opts SignOptions) (*x509.Certificate, error) {
+	if err := opts.Allow.Validate(); err != nil {
+		return nil, err
+	}
+	csr, hosts, err := pki.ParseCSR(csrPEM)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(opts.Allow.Check(hosts), a.CA.CheckHosts(hosts)); err != nil {
+		return nil, err
+	}
+	return a.Issue(pki.Request{CommonName: hosts[0], Hosts: hosts, Usage: cmp.Or(opts.Usage, x509.ExtKeyUsageServerAuth),
+		PublicKey: csr.PublicKey, ValidFor: cmp.Or(opts.ValidFor, DefaultValidity)})
+}

@@ -159,3 +159,28 @@ func TestRequestKeepsTheKey(t *testing.T) {
 		t.Error("the CSR is not for the key in the directory")
 	}
 }
+
+func TestSign(t *testing.T) {
+	a := newAuthority(t, pki.CAOptions{PermittedDNSDomains: []string{"example.com"}})
+	key, _ := pki.NewKey()
+	csr := func(hosts ...string) []byte {
+		b, err := pki.NewCSR(key, hosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	allow := pki.HostPatterns{"*.dc1.example.com"}
+	c, err := Sign(a, csr("n1.dc1.example.com"), SignOptions{Allow: allow})
+	if err != nil || c.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth || c.NotAfter.Sub(c.NotBefore) < 300*24*time.Hour {
+		t.Fatalf("Sign: %v", err)
+	}
+	_, err = Sign(a, csr("n1.dc2.example.com", "n1.example.org"), SignOptions{Allow: allow})
+	var ce *pki.ConstraintError
+	if err == nil || !errors.As(err, &ce) || !strings.Contains(err.Error(), "not allowed by --allow-host *.dc1.example.com: n1.dc2.example.com, n1.example.org") {
+		t.Fatalf("Sign outside both: %v", err)
+	}
+	if next, _ := a.Reserve(1); next.Int64() != 2 {
+		t.Errorf("a refused request took a serial number: next is %v", next)
+	}
+}
