@@ -175,7 +175,7 @@ func loadAuthFile(path string) (*AuthConfig, []byte, error) {
 	if path == "" {
 		return &AuthConfig{FailedAuth: DefaultFailedAuth}, nil, nil
 	}
-	content, err := os.ReadFile(path)
+	content, err := readFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth file %s: %w", path, err)
 	}

@@ -235,3 +235,35 @@ func basic(user, pass string) string {
 	r.SetBasicAuth(user, pass)
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
 }
+
+// A file that never ends (a device) or is huge is refused, not read
+// forever; a bcrypt cost that would take minutes per check is refused.
+func TestUnboundedInputsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "web.yml")
+	content := "tls_server_config:\n  cert_file: /dev/zero\n  key_file: /dev/zero\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- webconf.Validate(path) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "/dev/zero: not a regular file") {
+			t.Errorf("cert_file /dev/zero: got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Validate still reading /dev/zero after 10 s")
+	}
+
+	h, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	costly := strings.Replace(string(h), "$04$", "$17$", 1) // only the cost is read
+	if err := os.WriteFile(path, []byte("basic_auth_users:\n  u: "+costly+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := webconf.Validate(path); err == nil || !strings.Contains(err.Error(), "bcrypt cost 17 is above 16") {
+		t.Errorf("cost 17: got %v", err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/prometheus/common/config"
@@ -71,7 +70,7 @@ func sumOf(path string, content []byte) fileSum {
 func (s *state) sums() []fileSum {
 	out := make([]fileSum, len(s.files))
 	for i, f := range s.files {
-		b, err := os.ReadFile(f.path)
+		b, err := readFile(f.path)
 		if err != nil {
 			out[i] = fileSum{path: f.path}
 			continue

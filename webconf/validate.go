@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ type webConfig struct {
 // Load reads a web config file the way exporter-toolkit does (strict YAML,
 // its defaults, relative paths taken from the file's directory).
 func Load(path string) (*web.Config, error) {
-	content, err := os.ReadFile(path)
+	content, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("web config %s: %w", path, err)
 	}
@@ -62,6 +63,39 @@ func parseWebConfig(path string, content []byte) (*web.Config, error) {
 	}
 	c.TLSConfig.SetDirectory(filepath.Dir(path))
 	return c, nil
+}
+
+// MaxBcryptCost is the highest bcrypt cost a web config may use: cost 16
+// already takes about four seconds per check on a server CPU.
+const MaxBcryptCost = 16
+
+// maxFileBytes bounds what is read of a configuration, certificate or
+// key file: none is near it, and a path such as /dev/zero must not hang
+// or exhaust the exporter.
+const maxFileBytes = 1 << 20
+
+// readFile reads a regular file of at most maxFileBytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxFileBytes)
+	}
+	return b, nil
 }
 
 // errEmpty is the error of a file with no YAML document: a file cut to
@@ -103,7 +137,7 @@ func Validate(path string) error {
 // readWebConfig reads the web config at path and the files it names, and
 // checks them as Validate describes.
 func readWebConfig(path string) (*webConfig, error) {
-	content, err := os.ReadFile(path)
+	content, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("web config %s: %w", path, err)
 	}
@@ -150,6 +184,9 @@ func checkUsers(c *web.Config, bad func(field, format string, args ...any)) {
 		if err != nil {
 			bad("basic_auth_users", "user %q: password is not a bcrypt hash (make one with `wardentool hash-password`): %v", u, err)
 			continue
+		}
+		if cost > MaxBcryptCost {
+			bad("basic_auth_users", "user %q: bcrypt cost %d is above %d: every check of a new password (and the decoy hash made at each load) would take minutes to days; each step doubles the time", u, cost, MaxBcryptCost)
 		}
 		costs[cost] = append(costs[cost], u)
 	}
@@ -241,7 +278,7 @@ func (w *webConfig) checkTLS(bad func(field, format string, args ...any)) {
 func (w *webConfig) readPEM(path, inline, pathField, inlineField string, bad func(field, format string, args ...any)) []byte {
 	switch {
 	case path != "":
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
 			w.files = append(w.files, fileSum{path: path})
 			bad(pathField, "%v", err)

@@ -62,7 +62,7 @@ func TestValidate(t *testing.T) {
 		{file: "verify-without-ca.bad.yml", want: []string{"client_auth_type: RequireAndVerifyClientCert needs client_ca_file"}},
 		{file: "ca-without-client-auth.bad.yml", want: []string{`client_auth_type: client_ca_file is set but client_auth_type is ""`}},
 		{file: "empty-ca.bad.yml", want: []string{"client_ca_file: ", "empty.crt holds no PEM certificate"}},
-		{file: "unreadable-ca.bad.yml", want: []string{"client_ca_file: read ", "subdir: is a directory"}},
+		{file: "unreadable-ca.bad.yml", want: []string{"client_ca_file: ", "subdir: not a regular file"}},
 		{file: "sans-without-required-cert.bad.yml", want: []string{`client_allowed_sans: needs client_auth_type RequireAndVerifyClientCert (is "VerifyClientCertIfGiven")`}},
 		{file: "unknown-client-auth.bad.yml", want: []string{`client_auth_type: unknown value "RequireAndVerifyClientCertificate"`}},
 		{file: "bad-header.bad.yml", want: []string{"invalid value for X-Frame-Options"}},
