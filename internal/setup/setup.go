@@ -216,7 +216,7 @@ func writeFiles(dir string, files []file) (err error) {
 	defer func() {
 		if err != nil {
 			for _, t := range temps {
-				os.Remove(t) // already renamed ones are gone: nothing to undo
+				_ = os.Remove(t) // fails only for those already renamed: nothing to undo
 			}
 		}
 	}()
