@@ -220,6 +220,8 @@ drwxr-xr-x root/root ./usr/bin/
 drwxr-xr-x root/root ./usr/lib/
 drwxr-xr-x root/root ./usr/lib/systemd/
 drwxr-xr-x root/root ./usr/lib/systemd/system/
+-rw-r--r-- root/root ./usr/lib/systemd/system/warden_cert_renew.service
+-rw-r--r-- root/root ./usr/lib/systemd/system/warden_cert_renew.timer
 -rw-r--r-- root/root ./usr/lib/systemd/system/warden_node_exporter.service
 -rw-r--r-- root/root ./usr/lib/systemd/system/warden_node_exporter.socket
 drwxr-xr-x root/root ./usr/lib/sysusers.d/

@@ -202,6 +202,8 @@ ok "warden $new_version; user warden (uid $uid); /etc/warden/web-config.yml requ
 [[ $(in_ct systemctl is-enabled "$sock") == enabled ]] || fail "$sock is not enabled"
 [[ $(in_ct systemctl is-active "$sock") == active ]] || fail "$sock is not active"
 [[ $(in_ct systemctl is-active "$unit") == inactive ]] || fail "$unit runs before any connection"
+renew_state=$(in_ct systemctl is-enabled warden_cert_renew.timer || true)
+[[ $renew_state == disabled ]] || fail "warden_cert_renew.timer is $renew_state, want installed and disabled (off by default)"
 [[ $(listeners) == "$(printf '%04X' 9100)" ]] || fail "listening ports (hex) are not just 9100: $(listeners | tr '\n' ' ')"
 [[ $(prop "$sock" Listen) == "[::]:9100 (Stream)" ]] || fail "$sock listens on $(prop "$sock" Listen)"
 ok "socket enabled and listening on [::]:9100, the only listener; the service not started yet"

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/common/config"
@@ -195,7 +196,14 @@ func newTLSConfig(w *webConfig) (*tls.Config, []certInfo, error) {
 			return nil, nil, fmt.Errorf("web config %s: client_ca_file: %w", w.path, err)
 		}
 		for _, c := range cas {
-			certs = append(certs, certInfo{file: orInline(t.ClientCAs), subject: c.Subject.String(), notAfter: c.NotAfter})
+			ci := certInfo{file: orInline(t.ClientCAs), subject: c.Subject.String(), notAfter: c.NotAfter}
+			// Two CAs of one subject in a bundle (a rollover) would be one
+			// series twice: the one that expires first is the one to watch.
+			if i := slices.IndexFunc(certs, func(o certInfo) bool { return o.file == ci.file && o.subject == ci.subject }); i >= 0 {
+				certs[i].notAfter = minTime(certs[i].notAfter, ci.notAfter)
+				continue
+			}
+			certs = append(certs, ci)
 		}
 	}
 	return cfg, certs, nil
@@ -260,4 +268,11 @@ func (s *state) tokenName(tok string) (string, bool) {
 		}
 	}
 	return name, found == 1
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
