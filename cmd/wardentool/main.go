@@ -100,8 +100,9 @@ func runInit(opts setup.Options, stdout, stderr io.Writer) int {
 		return 1
 	}
 	exporterCmd, found := exporterCommand()
+	var notFound string
 	if !found {
-		exporterCmd += " (not found beside wardentool nor on PATH: `make build` puts it in bin/)"
+		notFound = "  (" + exporterCmd + " is neither beside wardentool nor on PATH: `make build` puts both in bin/)\n"
 	}
 	at := func(file string) string { return filepath.Join(res.Dir, file) }
 	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -110,7 +111,7 @@ func runInit(opts setup.Options, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, `Wrote a secure configuration to %s for %s.
 Start the exporter:
   %s --web.config.file=%s --web.listen-address=%s
-Scrape it:
+%sScrape it:
   curl --cacert %s --cert %s --key %s --netrc-file %s https://%s/metrics
 Prometheus scrape job: %s
 Certificates: server valid until %s, client until %s, CA until %s (UTC).
@@ -118,7 +119,7 @@ Certificates: server valid until %s, client until %s, CA until %s (UTC).
   or keep a CA with `+"`wardentool ca init`"+` and renew in place with `+"`wardentool cert renew`"+`.
   Alert on warden_tls_certificate_expiry_timestamp_seconds, which the exporter exports.
 `, res.Dir, strings.Join(res.Hosts, ", "),
-		exporterCmd, at(setup.WebConfig), setup.ListenAddress(res.Target),
+		exporterCmd, at(setup.WebConfig), setup.ListenAddress(res.Target), notFound,
 		at(setup.CACert), at(setup.ClientCert), at(setup.ClientKey), at(setup.Netrc), res.Target,
 		at(setup.PrometheusJob),
 		day(res.ServerExpiry), day(res.ClientExpiry), day(res.CAExpiry))
@@ -168,7 +169,7 @@ const (
 func runHash(cost int, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch {
 	case cost > maxCost:
-		fmt.Fprintf(stderr, "%s hash-password: --cost %d is above %d: each step doubles the time of every login check (cost %d would take %d times as long as the default %d, for every scrape's password check and every guess an attacker sends)\n",
+		fmt.Fprintf(stderr, "%s hash-password: --cost %d is above %d: each step doubles the time of every login check (cost %d would take %d times as long as the default %d, for each login the exporter has not cached and each guess an attacker sends)\n",
 			name, cost, maxCost, cost, 1<<(cost-bcrypt.DefaultCost), bcrypt.DefaultCost)
 		return 1
 	case cost < bcrypt.MinCost:
