@@ -2,11 +2,10 @@ package exposition
 
 import (
 	"fmt"
-	"runtime"
+	"reflect"
 	"strconv"
 	"strings"
-	"sync"
-	"weak"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -16,38 +15,55 @@ type descInfo struct {
 	name, help string
 }
 
-// descCache remembers descInfo for each Desc still alive. A Desc keeps
-// both unexported and shows them only in its String, so that is read once
-// per Desc, not once per metric; entries go when their Desc is collected
-// (collectors such as hwmon and textfile make descs on every scrape).
-var descCache = struct {
-	sync.Mutex
-	m map[weak.Pointer[prometheus.Desc]]descInfo
-}{m: map[weak.Pointer[prometheus.Desc]]descInfo{}}
+// A Desc keeps its name and help unexported and shows them only in its
+// String, which formats every label with fmt: reading them from String
+// for each Desc of each scrape (hwmon, vmstat and textfile make theirs
+// on every scrape) cost more than writing the metrics. So they are read
+// from the struct's fields, whose offsets reflect finds at start, once
+// checkDescFields has seen that they hold what String shows; otherwise
+// (a client_golang whose Desc is laid out differently) from String.
+var descFields = findDescFields()
+
+type descFieldOffsets struct {
+	ok         bool
+	name, help uintptr
+}
+
+func findDescFields() descFieldOffsets {
+	t := reflect.TypeFor[prometheus.Desc]()
+	name, ok1 := t.FieldByName("fqName")
+	help, ok2 := t.FieldByName("help")
+	if !ok1 || !ok2 || name.Type.Kind() != reflect.String || help.Type.Kind() != reflect.String {
+		return descFieldOffsets{}
+	}
+	f := descFieldOffsets{ok: true, name: name.Offset, help: help.Offset}
+	if !f.check() {
+		return descFieldOffsets{}
+	}
+	return f
+}
+
+// check compares what the fields hold with what String shows, for a
+// Desc with labels and a help that needs quoting.
+func (f descFieldOffsets) check() bool {
+	d := prometheus.NewDesc("exposition_check_total", "Help with \"quotes\",\nnewlines and ünïcode.", []string{"b", "a"}, prometheus.Labels{"c": "v"})
+	want, err := parseDesc(d.String())
+	return err == nil && f.read(d) == want
+}
+
+func (f descFieldOffsets) read(d *prometheus.Desc) descInfo {
+	p := unsafe.Pointer(d)
+	return descInfo{
+		name: *(*string)(unsafe.Add(p, f.name)),
+		help: *(*string)(unsafe.Add(p, f.help)),
+	}
+}
 
 func describe(d *prometheus.Desc) (descInfo, error) {
-	key := weak.Make(d)
-	descCache.Lock()
-	info, ok := descCache.m[key]
-	descCache.Unlock()
-	if ok {
-		return info, nil
+	if descFields.ok {
+		return descFields.read(d), nil
 	}
-	info, err := parseDesc(d.String())
-	if err != nil {
-		return descInfo{}, err
-	}
-	descCache.Lock()
-	if _, ok := descCache.m[key]; !ok {
-		descCache.m[key] = info
-		runtime.AddCleanup(d, func(key weak.Pointer[prometheus.Desc]) {
-			descCache.Lock()
-			delete(descCache.m, key)
-			descCache.Unlock()
-		}, key)
-	}
-	descCache.Unlock()
-	return info, nil
+	return parseDesc(d.String())
 }
 
 // parseDesc reads the name and help from a Desc's String:

@@ -215,12 +215,20 @@ func (g gatherer) Gather() ([]*dto.MetricFamily, error) {
 	return reg.Gather()
 }
 
-func TestParseDesc(t *testing.T) {
+// Both ways of reading a Desc, the fields and String, give its name and
+// help.
+func TestDescribe(t *testing.T) {
+	if !descFields.ok {
+		t.Error("the Desc fields were not found: names and help are read from String, which is slower")
+	}
 	for _, help := range []string{"plain", "quote \" and backslash \\ and newline \n", "ünïcode ✓", ""} {
 		d := prometheus.NewDesc("name_total", help, []string{"a"}, prometheus.Labels{"c": "\"v\""})
-		info, err := describe(d)
-		if err != nil || info.name != "name_total" || info.help != help {
-			t.Errorf("describe(%s) = %+v, %v", d, info, err)
+		fields := descFields.read(d)
+		parsed, err := parseDesc(d.String())
+		for _, info := range []descInfo{fields, parsed} {
+			if err != nil || info.name != "name_total" || info.help != help {
+				t.Errorf("read %s as %+v (%v)", d, info, err)
+			}
 		}
 	}
 	if _, err := parseDesc("Desc{name: x}"); err == nil {
