@@ -156,6 +156,11 @@ type Result struct {
 	Spooled int
 	// FromSpool counts the delivered alerts that came from the spool.
 	FromSpool int
+	// Kept counts the delivered alerts that were kept alerts re-sent
+	// (ResendKept).
+	Kept int
+	// Forgotten counts the kept alerts a Resolve forgot.
+	Forgotten int
 	// Endpoints holds each Alertmanager's result for the last batch sent.
 	Endpoints []EndpointResult
 }
@@ -596,13 +601,18 @@ func (c *Client) Describe(ch chan<- *prometheus.Desc) { c.metrics.describe(ch) }
 // and spooled, per-Alertmanager latency, and what the spool holds now.
 func (c *Client) Collect(ch chan<- prometheus.Metric) { c.metrics.collect(ch) }
 
-// FlushLoop delivers the spool in the background until ctx ends: every
-// interval while the spool is empty, and with exponential backoff (up to
-// the configured max_backoff) while Alertmanager does not accept it.
+// FlushLoop is the alert loop: until ctx ends, it delivers the spool
+// every interval while the spool is empty, and with exponential backoff
+// (up to the configured max_backoff) while Alertmanager does not accept
+// it; and it re-sends the kept alerts (see Keep) at once and then every
+// resend_interval. Without a spool it has nothing to do.
 func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
 	if c.spool == nil {
 		return
 	}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.resendLoop(ctx) })
+	defer wg.Wait()
 	wait := interval
 	for {
 		select {
@@ -629,5 +639,30 @@ func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
 		}
 		c.logger.Info("alert spool delivered", "alerts", res.Delivered)
 		wait = interval
+	}
+}
+
+// resendLoop re-sends the kept alerts at once (after a restart, before
+// their last endsAt passes) and then every resend_interval, each round
+// bounded by the interval so that rounds do not pile up.
+func (c *Client) resendLoop(ctx context.Context) {
+	interval := c.resendInterval()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, interval)
+		res, err := c.ResendKept(rctx)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			c.logger.Warn("kept alerts not all re-sent", "sent", res.Kept, "err", err)
+		case res.Kept > 0:
+			c.logger.Debug("kept alerts re-sent", "alerts", res.Kept)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }

@@ -43,6 +43,8 @@ type fakeAM struct {
 	posts    atomic.Int32
 	gets     atomic.Int32
 	accepted []map[string]string
+	// received holds the alerts accepted, times included.
+	received []Alert
 	redirect int
 }
 
@@ -69,9 +71,7 @@ func newFakeAM(t *testing.T, statuses ...int) *fakeAM {
 			http.Error(w, "fake refusal "+http.StatusText(status), status)
 			return
 		}
-		var body []struct {
-			Labels map[string]string `json:"labels"`
-		}
+		var body []Alert
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -80,6 +80,7 @@ func newFakeAM(t *testing.T, statuses ...int) *fakeAM {
 		for _, a := range body {
 			f.accepted = append(f.accepted, a.Labels)
 		}
+		f.received = append(f.received, body...)
 		f.mu.Unlock()
 	}))
 	t.Cleanup(f.Close)
@@ -90,6 +91,13 @@ func (f *fakeAM) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.accepted)
+}
+
+// alerts returns the alerts accepted so far, times included.
+func (f *fakeAM) alerts() []Alert {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.received)
 }
 
 // testClient builds a client for the URLs, trusting the fakes' certificate.
@@ -340,6 +348,8 @@ func TestNewZeroAndNegativeFields(t *testing.T) {
 		{name: "spool max_bytes zero", set: func(c *Config) { c.Spool.MaxBytes = 0 }, statuses: []int{503}, alerts: 3, spooled: true},
 		{name: "no alertmanagers", set: func(c *Config) { c.Alertmanagers = nil }, wantErr: "alertmanagers: at least one is needed"},
 		{name: "spool max_bytes negative", set: func(c *Config) { c.Spool.MaxBytes = -1 }, wantErr: "spool.max_bytes: must be positive"},
+		{name: "resend_interval zero", set: func(c *Config) { c.ResendInterval = 0 }, statuses: []int{200}, alerts: 1, wantPosts: 1},
+		{name: "resend_interval negative", set: func(c *Config) { c.ResendInterval = ms(-1) }, wantErr: "resend_interval: must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,9 @@ type Config struct {
 	Spool         SpoolConfig          `yaml:"spool"`
 	// BatchSize bounds the alerts in one POST.
 	BatchSize int `yaml:"batch_size"`
+	// ResendInterval is how often the alert loop re-sends kept alerts
+	// (see Client.Keep); each send ends them four intervals ahead.
+	ResendInterval model.Duration `yaml:"resend_interval"`
 }
 
 // AlertmanagerConfig is a set of Alertmanagers reached the same way.
@@ -87,6 +90,9 @@ const (
 	DefaultMaxBackoff     = 30 * time.Second
 	DefaultBatchSize      = 1000
 	DefaultSpoolMaxBytes  = 100 << 20
+	// DefaultResendInterval is Prometheus's: its alerts are re-sent every
+	// minute.
+	DefaultResendInterval = time.Minute
 )
 
 // UnmarshalYAML applies defaults and validates, naming the field at fault.
@@ -146,6 +152,12 @@ func (c *Config) validate() error {
 	}
 	if c.BatchSize < 0 {
 		return errors.New("batch_size: must be positive")
+	}
+	if c.ResendInterval == 0 {
+		c.ResendInterval = model.Duration(DefaultResendInterval)
+	}
+	if c.ResendInterval < 0 {
+		return errors.New("resend_interval: must be positive")
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ type metrics struct {
 	spoolAlerts           *prometheus.Desc
 	spoolBytes            *prometheus.Desc
 	spoolCorrupt          *prometheus.Desc
+	keptAlerts            *prometheus.Desc
 	spool                 *Spool
 }
 
@@ -30,6 +31,8 @@ func newMetrics() *metrics {
 		spoolBytes:  prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "spool_bytes"), "Size of the spool's batch files.", nil, nil),
 		spoolCorrupt: prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "spool_corrupt_files"),
 			"Spool files found torn or corrupt, kept aside as *.corrupt for the operator.", nil, nil),
+		keptAlerts: prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "kept_alerts"),
+			"Firing alerts kept in the spool, re-sent every resend_interval until resolved or expired.", nil, nil),
 	}
 }
 
@@ -40,6 +43,7 @@ func (m *metrics) describe(ch chan<- *prometheus.Desc) {
 	ch <- m.spoolAlerts
 	ch <- m.spoolBytes
 	ch <- m.spoolCorrupt
+	ch <- m.keptAlerts
 }
 
 func (m *metrics) collect(ch chan<- prometheus.Metric) {
@@ -57,4 +61,10 @@ func (m *metrics) collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.spoolAlerts, prometheus.GaugeValue, float64(st.Alerts))
 	ch <- prometheus.MustNewConstMetric(m.spoolBytes, prometheus.GaugeValue, float64(st.Bytes))
 	ch <- prometheus.MustNewConstMetric(m.spoolCorrupt, prometheus.GaugeValue, float64(st.Corrupt))
+	kept, err := keptCount(m.spool.dir)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(m.keptAlerts, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(m.keptAlerts, prometheus.GaugeValue, float64(kept))
 }

@@ -50,6 +50,9 @@ type alertCmd struct {
 	generatorURL string
 	matchers     []string
 	maxResponse  units.Base2Bytes
+	keepFiring   bool
+	expire       time.Duration
+	local        bool
 
 	send, resolve, query, flush *kingpin.CmdClause
 }
@@ -75,13 +78,16 @@ func addAlertCommands(app *kingpin.Application) *alertCmd {
 	withAlerts(a.send)
 	a.send.Flag("start", "Start time, RFC3339 (default: now).").StringVar(&a.start)
 	a.send.Flag("end", "End time, RFC3339 (default: Alertmanager's resolve_timeout).").StringVar(&a.end)
-	a.resolve = cmd.Command("resolve", "Resolve alerts: send them with endsAt now. "+alertExitHelp)
+	a.send.Flag("keep-firing", "Keep the alert firing until `alert resolve` (or --expire): it is kept in the spool's kept/ directory and re-sent every resend_interval by the alert loop (warden_node_exporter with the same spool, or `alert flush` from a timer).").BoolVar(&a.keepFiring)
+	a.send.Flag("expire", "With --keep-firing: stop re-sending after this long (default: never), the alert then ends.").DurationVar(&a.expire)
+	a.resolve = cmd.Command("resolve", "Resolve alerts: send them with endsAt now, and forget them if they were kept (--keep-firing). "+alertExitHelp)
 	withAlerts(a.resolve)
-	a.query = cmd.Command("query", "List active alerts, filtered by label matchers such as alertname=\"X\" or severity=~\"crit.*\".")
+	a.query = cmd.Command("query", "List active alerts, filtered by label matchers such as alertname=\"X\" or severity=~\"crit.*\"; with --local, the alerts kept firing here.").Alias("list")
 	a.query.Arg("matchers", "Label matchers.").StringsVar(&a.matchers)
+	a.query.Flag("local", "List the alerts kept firing (send --keep-firing) in the spool, instead of asking Alertmanager.").BoolVar(&a.local)
 	a.query.Flag("max-response-size", "Largest answer read from Alertmanager (such as 64MiB); a larger one is an error, never a list cut short.").
 		Default(units.Base2Bytes(alertclient.DefaultMaxResponseBytes).String()).BytesVar(&a.maxResponse)
-	a.flush = cmd.Command("flush", "Deliver the alerts waiting in the spool. "+alertExitHelp)
+	a.flush = cmd.Command("flush", "Deliver the alerts waiting in the spool, and re-send the alerts kept firing (run it every resend_interval from a timer when no warden_node_exporter runs the alert loop). "+alertExitHelp)
 	return a
 }
 
@@ -100,14 +106,24 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		if err := alertclient.Validate(alerts); err != nil {
 			return fail(exitInvalid, "%v", err)
 		}
+		if err := a.checkKeep(); err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
 		if a.dryRun {
-			if err := writeJSON(stdout, alertclient.Payload(alerts, time.Now()), "  "); err != nil {
+			now := time.Now()
+			if a.keepFiring {
+				alerts = a.keptPayload(alerts, now)
+			}
+			if err := writeJSON(stdout, alertclient.Payload(alerts, now), "  "); err != nil {
 				return fail(exitInvalid, "%v", err)
 			}
 			return exitAccepted
 		}
 	}
 
+	if cmd == a.query.FullCommand() && a.local {
+		return a.listKept(stdout, fail)
+	}
 	cfg, err := a.config()
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
@@ -146,11 +162,101 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		return exitAccepted
 	case a.flush.FullCommand():
 		res, err := client.Flush(ctx)
+		kept, kerr := client.ResendKept(ctx)
+		res.Delivered += kept.Delivered
+		res.Kept = kept.Kept
+		if len(kept.Endpoints) > 0 {
+			res.Endpoints = kept.Endpoints
+		}
+		return a.report(res, errors.Join(err, kerr), stdout, stderr, fail)
+	case a.resolve.FullCommand():
+		res, err := client.Resolve(ctx, alerts)
 		return a.report(res, err, stdout, stderr, fail)
 	default:
+		if a.keepFiring {
+			res, err := client.Keep(ctx, alerts, a.expire)
+			return a.report(res, err, stdout, stderr, fail)
+		}
 		res, err := client.Send(ctx, alerts)
 		return a.report(res, err, stdout, stderr, fail)
 	}
+}
+
+// keptPayload is alerts as --keep-firing sends them first: ending four
+// resend intervals ahead.
+func (a *alertCmd) keptPayload(alerts []alertclient.Alert, now time.Time) []alertclient.Alert {
+	interval := alertclient.DefaultResendInterval
+	if cfg, err := a.config(); err == nil {
+		interval = time.Duration(cfg.ResendInterval)
+	}
+	out := make([]alertclient.Alert, len(alerts))
+	for i, al := range alerts {
+		out[i] = al
+		out[i].EndsAt = alertclient.KeptEndsAt(alertclient.KeptAlert{Alert: al}, now, interval)
+	}
+	return out
+}
+
+// checkKeep refuses the flags --keep-firing does not go with.
+func (a *alertCmd) checkKeep() error {
+	switch {
+	case a.expire != 0 && !a.keepFiring:
+		return errors.New("--expire goes with --keep-firing")
+	case a.expire < 0:
+		return fmt.Errorf("--expire %s: must be positive", a.expire)
+	case a.keepFiring && a.end != "":
+		return errors.New("--keep-firing and --end exclude each other: a kept alert ends when it is resolved or --expire passes")
+	}
+	return nil
+}
+
+// listKept prints the alerts kept firing in the spool.
+func (a *alertCmd) listKept(stdout io.Writer, fail func(int, string, ...any) int) int {
+	dir, err := a.spoolDirectory()
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
+	if dir == "" {
+		return fail(exitInvalid, "no spool directory: give --spool.dir or an --alert.config.file with spool.directory (kept alerts live in its %s/ directory)", alertclient.KeptDirName)
+	}
+	kept := []alertclient.KeptAlert{}
+	var listErr error
+	if _, err := os.Stat(alertclient.KeptDir(dir)); err == nil {
+		store, err := alertclient.OpenKeptAlerts(dir)
+		if err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		// Corrupt files are set aside and named after the good ones are
+		// listed.
+		kept, listErr = store.List()
+	}
+	if a.output == "json" {
+		if err := writeJSON(stdout, kept, ""); err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+	} else {
+		for _, k := range kept {
+			fmt.Fprintln(stdout, keptLine(k))
+		}
+	}
+	if listErr != nil {
+		return fail(exitInvalid, "%v", listErr)
+	}
+	return exitAccepted
+}
+
+// keptLine is how `alert list --local` lists a kept alert.
+func keptLine(k alertclient.KeptAlert) string {
+	expires := "never"
+	if !k.Expires.IsZero() {
+		expires = k.Expires.Format(time.RFC3339)
+	}
+	line := fmt.Sprintf("%s %s starts=%s since=%s expires=%s", alertclient.Printable(k.Alert.Name()), k.Alert,
+		k.Alert.StartsAt.Format(time.RFC3339), k.Since.Format(time.RFC3339), expires)
+	if s, ok := k.Alert.Annotations["summary"]; ok {
+		line += fmt.Sprintf(" summary=%q", s)
+	}
+	return line
 }
 
 // report prints the outcome and picks the exit code.
@@ -170,6 +276,7 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		out := map[string]any{"exit_code": code}
 		if res != nil {
 			out["delivered"], out["spooled"], out["from_spool"] = res.Delivered, res.Spooled, res.FromSpool
+			out["kept_resent"], out["forgotten"] = res.Kept, res.Forgotten
 			var eps []map[string]any
 			for _, e := range res.Endpoints {
 				ep := map[string]any{"url": e.URL, "accepted": e.Accepted, "attempts": e.Attempts}
@@ -187,7 +294,14 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		return code
 	}
 	if res != nil {
-		fmt.Fprintf(stdout, "delivered %d, spooled %d (delivered from the spool: %d)\n", res.Delivered, res.Spooled, res.FromSpool)
+		fmt.Fprintf(stdout, "delivered %d, spooled %d (delivered from the spool: %d", res.Delivered, res.Spooled, res.FromSpool)
+		if res.Kept > 0 {
+			fmt.Fprintf(stdout, "; kept alerts re-sent: %d", res.Kept)
+		}
+		if res.Forgotten > 0 {
+			fmt.Fprintf(stdout, "; no longer kept: %d", res.Forgotten)
+		}
+		fmt.Fprintln(stdout, ")")
 		for _, e := range res.Endpoints {
 			state := "accepted"
 			if !e.Accepted {
@@ -325,6 +439,19 @@ func parseTime(flag, s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s %q: want RFC3339 such as 2026-11-23T10:00:00Z", flag, s)
 	}
 	return t, nil
+}
+
+// spoolDirectory is the spool of --spool.dir or the --alert.config.file,
+// without needing an Alertmanager; "" when none is given.
+func (a *alertCmd) spoolDirectory() (string, error) {
+	if a.spoolDir != "" || a.configFile == "" {
+		return a.spoolDir, nil
+	}
+	cfg, err := alertclient.LoadConfig(a.configFile)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Spool.Directory, nil
 }
 
 func (a *alertCmd) config() (*alertclient.Config, error) {
