@@ -259,7 +259,7 @@ func StallHTTP2(t *testing.T, addr, localIP string, cfg *tls.Config, n int, head
 			}
 			if s, ok := f.(*http2.SettingsFrame); ok && !s.IsAck() {
 				writing.Lock()
-				fr.WriteSettingsAck()
+				_ = fr.WriteSettingsAck()
 				writing.Unlock()
 			}
 		}
@@ -269,10 +269,10 @@ func StallHTTP2(t *testing.T, addr, localIP string, cfg *tls.Config, n int, head
 	for i := range n {
 		block.Reset()
 		for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", addr}, {":path", "/metrics"}} {
-			enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+			_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 		}
 		for k, v := range headers {
-			enc.WriteField(hpack.HeaderField{Name: strings.ToLower(k), Value: v})
+			_ = enc.WriteField(hpack.HeaderField{Name: strings.ToLower(k), Value: v})
 		}
 		writing.Lock()
 		err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(2*i + 1), BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true})
