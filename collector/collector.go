@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/warden-exporter/warden/internal/deadline"
+	"github.com/warden-exporter/warden/internal/exposition"
 )
 
 // Namespace is the metric namespace of every node metric, as in node_exporter.
@@ -208,8 +209,8 @@ func (n *NodeCollector) execute(ctx context.Context, name string, c Collector, c
 	default:
 		n.logger.Debug("collector succeeded", "collector", name, "duration_seconds", duration.Seconds())
 	}
-	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, duration.Seconds(), name)
-	ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, name)
+	ch <- exposition.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, duration.Seconds(), name)
+	ch <- exposition.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, name)
 }
 
 // typedDesc pairs a descriptor with its value type.
@@ -218,6 +219,9 @@ type typedDesc struct {
 	valueType prometheus.ValueType
 }
 
+// mustNewConstMetric is prometheus.MustNewConstMetric in the form that the
+// framework's text exposition writes without a protobuf round trip (see
+// exposition.MustNewConstMetric); it is the same metric to a registry.
 func (d typedDesc) mustNewConstMetric(value float64, labels ...string) prometheus.Metric {
-	return prometheus.MustNewConstMetric(d.desc, d.valueType, value, labels...)
+	return exposition.MustNewConstMetric(d.desc, d.valueType, value, labels...)
 }

@@ -20,10 +20,11 @@ package exposition
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -49,11 +50,15 @@ const metricBuffer = 1000
 type Scrape struct {
 	format   expfmt.Format
 	families map[string]*family
-	// descs maps each Desc seen in this scrape to its family.
-	descs  map[*prometheus.Desc]*family
-	arena  []byte
-	hashes map[uint64]struct{}
-	seed   maphash.Seed
+	// descs maps each Desc seen in this scrape to its family, and layouts
+	// to how its MustNewConstMetric metrics are written.
+	descs   map[*prometheus.Desc]*family
+	layouts map[*prometheus.Desc]*layout
+	arena   []byte
+	// gen numbers the gatherings this state has served: families keep
+	// their memory from one to the next, and a family whose gen is not
+	// the current one is not part of this scrape.
+	gen    uint64
 	metric dto.Metric // reused for every metric's Write
 	errs   prometheus.MultiError
 	out    []byte // WriteTo's buffer
@@ -63,6 +68,7 @@ type Scrape struct {
 
 // family is one metric family: its header and its metrics' lines.
 type family struct {
+	gen        uint64
 	name, help string
 	typ        dto.MetricType
 	// header is the HELP and TYPE lines, when expfmt wrote them (a name
@@ -74,9 +80,13 @@ type family struct {
 // entry is one metric: where its lines are in the arena, and what it is
 // sorted by.
 type entry struct {
-	start, end int
-	labels     []*dto.LabelPair
-	timestamp  *int64
+	start, end int32
+	// labels, or for a MustNewConstMetric metric its label values in
+	// the order of its layout's names.
+	labels    []*dto.LabelPair
+	values    []string
+	layout    *layout
+	timestamp *int64
 }
 
 // spare holds the state of finished scrapes for the next ones. It is a
@@ -93,8 +103,7 @@ func newScrape() *Scrape {
 		return &Scrape{
 			families: map[string]*family{},
 			descs:    map[*prometheus.Desc]*family{},
-			hashes:   map[uint64]struct{}{},
-			seed:     maphash.MakeSeed(),
+			layouts:  map[*prometheus.Desc]*layout{},
 		}
 	}
 }
@@ -107,6 +116,7 @@ func newScrape() *Scrape {
 func Gather(format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer) (*Scrape, error) {
 	s := newScrape()
 	s.format = format
+	s.gen++
 
 	ch := make(chan prometheus.Metric, metricBuffer)
 	var (
@@ -144,6 +154,7 @@ func Gather(format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gat
 			s.addFamily(mf)
 		}
 	}
+	s.finish()
 	return s, s.errs.MaybeUnwrap()
 }
 
@@ -165,18 +176,80 @@ func safeCollect(c prometheus.Collector, ch chan<- prometheus.Metric) (err error
 // Empty reports whether the scrape holds no metric.
 func (s *Scrape) Empty() bool {
 	for _, f := range s.families {
-		if len(f.entries) > 0 {
+		if f.gen == s.gen && len(f.entries) > 0 {
 			return false
 		}
 	}
 	return true
 }
 
+// family returns the family called name in this scrape, or nil.
+func (s *Scrape) family(name string) *family {
+	if f := s.families[name]; f != nil && f.gen == s.gen {
+		return f
+	}
+	return nil
+}
+
+// newFamily adds a family to this scrape, in the memory of an earlier
+// scrape's family of that name if there was one.
+func (s *Scrape) newFamily(name, help string, typ dto.MetricType) *family {
+	f := s.families[name]
+	if f == nil {
+		f = &family{name: name}
+		s.families[name] = f
+	}
+	f.gen, f.help, f.typ, f.header, f.entries = s.gen, help, typ, nil, f.entries[:0]
+	return f
+}
+
+// finish sorts each family's metrics as the registry does, and leaves
+// out, reporting it, each one collected before with the same labels
+// (the registry's duplicate check, done on the sorted metrics, where
+// duplicates are neighbours; the first collected is kept, as there).
+func (s *Scrape) finish() {
+	// Families from scrapes long past do not pile up.
+	if len(s.families) > 4096 {
+		maps.DeleteFunc(s.families, func(_ string, f *family) bool { return f.gen != s.gen })
+	}
+	for _, f := range s.families {
+		if f.gen != s.gen || len(f.entries) < 2 {
+			continue
+		}
+		slices.SortFunc(f.entries, compareEntries)
+		kept := f.entries[:1]
+		for _, e := range f.entries[1:] {
+			if prev := &kept[len(kept)-1]; sameSeries(prev, &e) {
+				line := strings.TrimSuffix(string(s.arena[e.start:e.end]), "\n")
+				s.errs = append(s.errs, fmt.Errorf("collected metric %q { %s} was collected before with the same name and label values", f.name, line))
+				continue
+			}
+			kept = append(kept, e)
+		}
+		f.entries = kept
+	}
+}
+
+func sameSeries(a, b *entry) bool {
+	if a.labelCount() != b.labelCount() {
+		return false
+	}
+	for i := range a.labelCount() {
+		if a.labelValue(i) != b.labelValue(i) || a.labelName(i) != b.labelName(i) {
+			return false
+		}
+	}
+	switch {
+	case a.timestamp == nil || b.timestamp == nil:
+		return a.timestamp == b.timestamp
+	}
+	return *a.timestamp == *b.timestamp
+}
+
 // Release returns the scrape's memory for the next scrape to use.
 func (s *Scrape) Release() {
-	clear(s.families)
 	clear(s.descs)
-	clear(s.hashes)
+	clear(s.layouts)
 	s.arena = s.arena[:0]
 	s.errs = nil
 	s.compressed.Reset()
@@ -195,6 +268,9 @@ func (s *Scrape) Release() {
 // add writes one collected metric, as the registry's processMetric
 // checks and stores it.
 func (s *Scrape) add(m prometheus.Metric) {
+	if cm, ok := m.(*constMetric); ok && s.addConst(cm) {
+		return
+	}
 	d := m.Desc()
 	if err := d.Err(); err != nil {
 		s.errs = append(s.errs, err)
@@ -206,7 +282,11 @@ func (s *Scrape) add(m prometheus.Metric) {
 		s.errs = append(s.errs, fmt.Errorf("error collecting metric %v: %w", d, err))
 		return
 	}
-	f, err := s.familyOf(d, dm)
+	typ, ok := metricType(dm)
+	if !ok {
+		typ = -1 // reported if it would make a family
+	}
+	f, err := s.familyOf(d, typ, func() string { return dm.String() })
 	if err != nil {
 		s.errs = append(s.errs, err)
 		return
@@ -214,9 +294,70 @@ func (s *Scrape) add(m prometheus.Metric) {
 	s.store(f, dm)
 }
 
+// addConst writes a MustNewConstMetric metric straight from its label
+// values, with the checks its desc has not already passed (NewDesc
+// checked the label names, MustNewConstMetric the values). It returns
+// false for a metric to write through its protobuf message instead: one
+// with names that the legacy rules do not allow.
+func (s *Scrape) addConst(m *constMetric) bool {
+	d := m.desc
+	l := s.layouts[d]
+	if l == nil {
+		info, err := describe(d)
+		if err != nil {
+			return false
+		}
+		l = newLayout(d, info.name)
+		s.layouts[d] = l
+	}
+	if !l.legacy {
+		return false
+	}
+	asText := func() string {
+		var dm dto.Metric
+		_ = m.Write(&dm) // a MustNewConstMetric metric writes without error
+		return dm.String()
+	}
+	typ := familyType(m.valueType)
+	f, err := s.familyOf(d, typ, asText)
+	if err != nil {
+		s.errs = append(s.errs, err)
+		return true
+	}
+	if f.typ != typ {
+		s.errs = append(s.errs, fmt.Errorf("collected metric %q { %s} is not a %s", f.name, asText(), f.typ))
+		return true
+	}
+	values := l.values(m.labelValues)
+	start := len(s.arena)
+	out := append(s.arena, f.name...)
+	for i, name := range l.names {
+		if i == 0 {
+			out = append(out, '{')
+		} else {
+			out = append(out, ',')
+		}
+		out = append(out, name...)
+		out = append(out, '=', '"')
+		out = appendEscapedLabelValue(out, values[i])
+		out = append(out, '"')
+	}
+	if len(l.names) > 0 {
+		out = append(out, '}')
+	}
+	out = append(out, ' ')
+	out = appendFloat(out, m.value)
+	s.arena = append(out, '\n')
+	f.entries = append(f.entries, entry{start: int32(start), end: int32(len(s.arena)), values: values, layout: l})
+	return true
+}
+
 // familyOf returns the family of a metric with desc d, made on first
 // sight as the registry makes it.
-func (s *Scrape) familyOf(d *prometheus.Desc, dm *dto.Metric) (*family, error) {
+//
+// typ is the type the metric would give a new family (-1: none, an empty
+// metric), and text formats the metric for an error.
+func (s *Scrape) familyOf(d *prometheus.Desc, typ dto.MetricType, text func() string) (*family, error) {
 	if f, ok := s.descs[d]; ok {
 		return f, nil
 	}
@@ -224,20 +365,18 @@ func (s *Scrape) familyOf(d *prometheus.Desc, dm *dto.Metric) (*family, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := s.families[info.name]
+	f := s.family(info.name)
 	switch {
 	case f == nil:
-		typ, ok := metricType(dm)
-		if !ok {
-			return nil, fmt.Errorf("empty metric collected: %s", dm)
+		if typ < 0 {
+			return nil, fmt.Errorf("empty metric collected: %s", text())
 		}
-		f = &family{name: info.name, help: info.help, typ: typ}
-		if err := s.checkSuffixCollisions(f); err != nil {
+		if err := s.checkSuffixCollisions(info.name, typ); err != nil {
 			return nil, err
 		}
-		s.families[f.name] = f
+		f = s.newFamily(info.name, info.help, typ)
 	case f.help != info.help:
-		return nil, fmt.Errorf("collected metric %s %s has help %q but should have %q", info.name, dm, info.help, f.help)
+		return nil, fmt.Errorf("collected metric %s %s has help %q but should have %q", info.name, text(), info.help, f.help)
 	}
 	s.descs[d] = f
 	return f, nil
@@ -246,7 +385,8 @@ func (s *Scrape) familyOf(d *prometheus.Desc, dm *dto.Metric) (*family, error) {
 // addFamily stores the metrics of a family another gatherer gathered, as
 // prometheus.Gatherers merges them.
 func (s *Scrape) addFamily(mf *dto.MetricFamily) {
-	f, exists := s.families[mf.GetName()]
+	f := s.family(mf.GetName())
+	exists := f != nil
 	switch {
 	case exists && f.help != mf.GetHelp():
 		s.errs = append(s.errs, fmt.Errorf("gathered metric family %s has help %q but should have %q", mf.GetName(), mf.GetHelp(), f.help))
@@ -255,12 +395,11 @@ func (s *Scrape) addFamily(mf *dto.MetricFamily) {
 		s.errs = append(s.errs, fmt.Errorf("gathered metric family %s has type %s but should have %s", mf.GetName(), mf.GetType(), f.typ))
 		return
 	case !exists:
-		f = &family{name: mf.GetName(), help: mf.GetHelp(), typ: mf.GetType()}
-		if err := s.checkSuffixCollisions(f); err != nil {
+		if err := s.checkSuffixCollisions(mf.GetName(), mf.GetType()); err != nil {
 			s.errs = append(s.errs, err)
 			return
 		}
-		s.families[f.name] = f
+		f = s.newFamily(mf.GetName(), mf.GetHelp(), mf.GetType())
 	}
 	for _, m := range mf.Metric {
 		s.store(f, m)
@@ -298,10 +437,8 @@ func (s *Scrape) store(f *family, m *dto.Metric) {
 		s.errs = append(s.errs, fmt.Errorf("error encoding metric family %s: %w", f.name, err))
 		return
 	}
-	f.entries = append(f.entries, entry{start: start, end: len(s.arena), labels: m.Label, timestamp: m.TimestampMs})
+	f.entries = append(f.entries, entry{start: int32(start), end: int32(len(s.arena)), labels: m.Label, timestamp: m.TimestampMs})
 }
-
-var separator = []byte{model.SeparatorByte}
 
 func (s *Scrape) check(f *family, m *dto.Metric) error {
 	if !hasType(m, f.typ) {
@@ -326,25 +463,6 @@ func (s *Scrape) check(f *family, m *dto.Metric) error {
 		// The metric's labels are not ours to sort in place.
 		m.Label = slices.SortedFunc(slices.Values(m.Label), compareLabelNames)
 	}
-	var h maphash.Hash
-	h.SetSeed(s.seed)
-	h.WriteString(f.name)
-	h.Write(separator)
-	for _, lp := range m.Label {
-		h.WriteString(lp.GetName())
-		h.Write(separator)
-		h.WriteString(lp.GetValue())
-		h.Write(separator)
-	}
-	if m.TimestampMs != nil {
-		h.WriteString(strconv.FormatInt(*m.TimestampMs, 10))
-		h.Write(separator)
-	}
-	sum := h.Sum64()
-	if _, dup := s.hashes[sum]; dup {
-		return fmt.Errorf("collected metric %q { %s} was collected before with the same name and label values", f.name, m)
-	}
-	s.hashes[sum] = struct{}{}
 	return nil
 }
 
@@ -368,8 +486,7 @@ func hasType(m *dto.Metric, typ dto.MetricType) bool {
 
 func compareLabelNames(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) }
 
-func (s *Scrape) checkSuffixCollisions(f *family) error {
-	name := f.name
+func (s *Scrape) checkSuffixCollisions(name string, typ dto.MetricType) error {
 	var base string
 	switch {
 	case strings.HasSuffix(name, "_count"):
@@ -380,7 +497,7 @@ func (s *Scrape) checkSuffixCollisions(f *family) error {
 		base = name[:len(name)-7]
 	}
 	if base != "" {
-		if existing, ok := s.families[base]; ok {
+		if existing := s.family(base); existing != nil {
 			switch existing.typ {
 			case dto.MetricType_SUMMARY:
 				if !strings.HasSuffix(name, "_bucket") {
@@ -391,15 +508,15 @@ func (s *Scrape) checkSuffixCollisions(f *family) error {
 			}
 		}
 	}
-	if f.typ == dto.MetricType_SUMMARY || f.typ == dto.MetricType_HISTOGRAM {
+	if typ == dto.MetricType_SUMMARY || typ == dto.MetricType_HISTOGRAM {
 		for _, suffix := range []string{"_count", "_sum"} {
-			if _, ok := s.families[name+suffix]; ok {
+			if s.family(name+suffix) != nil {
 				return fmt.Errorf("collected histogram or summary named %q collides with previously collected metric named %q", name, name+suffix)
 			}
 		}
 	}
-	if f.typ == dto.MetricType_HISTOGRAM {
-		if _, ok := s.families[name+"_bucket"]; ok {
+	if typ == dto.MetricType_HISTOGRAM {
+		if s.family(name+"_bucket") != nil {
 			return fmt.Errorf("collected histogram named %q collides with previously collected metric named %q", name, name+"_bucket")
 		}
 	}
@@ -414,12 +531,14 @@ func legacyNames(name string, labels []*dto.LabelPair) bool {
 		return false
 	}
 	for _, lp := range labels {
-		if !model.LegacyValidation.IsValidLabelName(lp.GetName()) {
+		if !legacyLabelName(lp.GetName()) {
 			return false
 		}
 	}
 	return true
 }
+
+func legacyLabelName(name string) bool { return model.LegacyValidation.IsValidLabelName(name) }
 
 // appendEscaped has expfmt write the metric, in a family of its own, for
 // the negotiated format, and keeps its lines (and the family's header,
@@ -449,7 +568,7 @@ func (s *Scrape) appendEscaped(f *family, m *dto.Metric) error {
 func (s *Scrape) WriteTo(w io.Writer, filter map[string]struct{}) (int64, error) {
 	names := make([]string, 0, len(s.families))
 	for name, f := range s.families {
-		if len(f.entries) == 0 {
+		if f.gen != s.gen || len(f.entries) == 0 {
 			continue
 		}
 		if _, ok := filter[name]; filter != nil && !ok {
@@ -469,7 +588,6 @@ func (s *Scrape) WriteTo(w io.Writer, filter map[string]struct{}) (int64, error)
 	}
 	for _, name := range names {
 		f := s.families[name]
-		slices.SortFunc(f.entries, compareEntries)
 		if f.header != nil {
 			out = append(out, f.header...)
 		} else {
@@ -487,25 +605,47 @@ func (s *Scrape) WriteTo(w io.Writer, filter map[string]struct{}) (int64, error)
 	return written, flush()
 }
 
-// compareEntries is the registry's MetricSorter.
+// compareEntries is the registry's MetricSorter, and then the order the
+// metrics came in.
 func compareEntries(a, b entry) int {
-	if len(a.labels) != len(b.labels) {
-		return len(a.labels) - len(b.labels)
+	if a.labelCount() != b.labelCount() {
+		return a.labelCount() - b.labelCount()
 	}
-	for i, lp := range a.labels {
-		if c := strings.Compare(lp.GetValue(), b.labels[i].GetValue()); c != 0 {
+	for i := range a.labelCount() {
+		if c := strings.Compare(a.labelValue(i), b.labelValue(i)); c != 0 {
 			return c
 		}
 	}
 	switch {
-	case a.timestamp == nil && b.timestamp == nil:
-		return 0
-	case a.timestamp == nil:
+	case a.timestamp == nil && b.timestamp != nil:
 		return 1
-	case b.timestamp == nil:
+	case a.timestamp != nil && b.timestamp == nil:
 		return -1
+	case a.timestamp != nil && *a.timestamp != *b.timestamp:
+		return cmp.Compare(*a.timestamp, *b.timestamp)
 	}
-	return int(max(-1, min(1, *a.timestamp-*b.timestamp)))
+	return cmp.Compare(a.start, b.start)
+}
+
+func (e *entry) labelCount() int {
+	if e.labels != nil {
+		return len(e.labels)
+	}
+	return len(e.values)
+}
+
+func (e *entry) labelName(i int) string {
+	if e.labels != nil {
+		return e.labels[i].GetName()
+	}
+	return e.layout.names[i]
+}
+
+func (e *entry) labelValue(i int) string {
+	if e.labels != nil {
+		return e.labels[i].GetValue()
+	}
+	return e.values[i]
 }
 
 func appendHeader(out []byte, f *family) []byte {

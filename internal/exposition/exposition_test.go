@@ -3,6 +3,7 @@ package exposition
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -93,6 +94,17 @@ var (
 // exercise every case of the text format and every check of the
 // registry.
 func TestSameAsRegistry(t *testing.T) {
+	for _, mk := range []struct {
+		name string
+		new  func(*prometheus.Desc, prometheus.ValueType, float64, ...string) prometheus.Metric
+	}{{"client_golang", prometheus.MustNewConstMetric}, {"exposition", MustNewConstMetric}} {
+		t.Run(mk.name, func(t *testing.T) {
+			sameAsRegistry(t, mk.new)
+		})
+	}
+}
+
+func sameAsRegistry(t *testing.T, newConstMetric func(*prometheus.Desc, prometheus.ValueType, float64, ...string) prometheus.Metric) {
 	gauge := prometheus.NewDesc("test_gauge", "A gauge\nwith a newline and a \\ backslash.", []string{"b", "a"}, prometheus.Labels{"const": "c"})
 	counter := prometheus.NewDesc("test_total", "A counter.", []string{"v"}, nil)
 	untyped := prometheus.NewDesc("test_untyped", "Untyped.", nil, nil)
@@ -108,11 +120,11 @@ func TestSameAsRegistry(t *testing.T) {
 	}{
 		{"values and escaping", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
 			for i, v := range values {
-				ch <- prometheus.MustNewConstMetric(gauge, prometheus.GaugeValue, v, strings.Repeat("z", i), "a\"q\\b\nc ü")
+				ch <- newConstMetric(gauge, prometheus.GaugeValue, v, strings.Repeat("z", i), "a\"q\\b\nc ü")
 			}
-			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 42, "x")
-			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 7, "")
-			ch <- prometheus.MustNewConstMetric(untyped, prometheus.UntypedValue, 3)
+			ch <- newConstMetric(counter, prometheus.CounterValue, 42, "x")
+			ch <- newConstMetric(counter, prometheus.CounterValue, 7, "")
+			ch <- newConstMetric(untyped, prometheus.UntypedValue, 3)
 		})}, nil},
 		{"summary and histogram", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstSummary(summary, 10, 1.5, map[float64]float64{0.5: 0.1, 0.99: 0.9}, "s")
@@ -122,32 +134,32 @@ func TestSameAsRegistry(t *testing.T) {
 		})}, nil},
 		{"timestamps and sorting", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
 			for _, v := range []string{"b", "a", "ab", "a b", "", "B"} {
-				ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 1, v)
+				ch <- newConstMetric(counter, prometheus.CounterValue, 1, v)
 			}
-			ch <- prometheus.NewMetricWithTimestamp(timeAt(1_700_000_000_123), prometheus.MustNewConstMetric(untyped, prometheus.UntypedValue, 5))
+			ch <- prometheus.NewMetricWithTimestamp(timeAt(1_700_000_000_123), newConstMetric(untyped, prometheus.UntypedValue, 5))
 			ch <- rawMetric{gauge, &dto.Metric{
 				Label: []*dto.LabelPair{{Name: proto.String("z"), Value: proto.String("1")}, {Name: proto.String("a"), Value: proto.String("2")}},
 				Gauge: &dto.Gauge{Value: proto.Float64(9)},
 			}}
 		})}, nil},
 		{"registry errors", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
-			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 1, "dup")
-			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 2, "dup") // duplicate series
-			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_total", "Other help.", []string{"v"}, nil), prometheus.CounterValue, 1, "h")
-			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_total", "A counter.", []string{"v"}, nil), prometheus.GaugeValue, 1, "type")
+			ch <- newConstMetric(counter, prometheus.CounterValue, 1, "dup")
+			ch <- newConstMetric(counter, prometheus.CounterValue, 2, "dup") // duplicate series
+			ch <- newConstMetric(prometheus.NewDesc("test_total", "Other help.", []string{"v"}, nil), prometheus.CounterValue, 1, "h")
+			ch <- newConstMetric(prometheus.NewDesc("test_total", "A counter.", []string{"v"}, nil), prometheus.GaugeValue, 1, "type")
 			ch <- prometheus.MustNewConstSummary(summary, 1, 1, nil, "s")
-			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_summary_seconds_count", "Collides.", nil, nil), prometheus.GaugeValue, 1)
+			ch <- newConstMetric(prometheus.NewDesc("test_summary_seconds_count", "Collides.", nil, nil), prometheus.GaugeValue, 1)
 			ch <- prometheus.NewInvalidMetric(prometheus.NewDesc("test_invalid", "Invalid.", nil, nil), errors.New("broken"))
-			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("test_ok", "Still here.", nil, nil), prometheus.GaugeValue, 1)
+			ch <- newConstMetric(prometheus.NewDesc("test_ok", "Still here.", nil, nil), prometheus.GaugeValue, 1)
 		})}, nil},
 		{"panicking collector", []prometheus.Collector{
 			collectorFunc(func(chan<- prometheus.Metric) { panic("boom") }),
 			collectorFunc(func(ch chan<- prometheus.Metric) {
-				ch <- prometheus.MustNewConstMetric(untyped, prometheus.UntypedValue, 1)
+				ch <- newConstMetric(untyped, prometheus.UntypedValue, 1)
 			}),
 		}, nil},
 		{"gatherers merged", []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
-			ch <- prometheus.MustNewConstMetric(counter, prometheus.CounterValue, 1, "from-registry")
+			ch <- newConstMetric(counter, prometheus.CounterValue, 1, "from-registry")
 		})}, []prometheus.Gatherer{gatherer(func() []prometheus.Collector {
 			c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "test_total", Help: "A counter."}, []string{"v"})
 			c.WithLabelValues("from-gatherer").Add(3)
@@ -180,9 +192,9 @@ func TestSameAsRegistry(t *testing.T) {
 	for _, format := range []expfmt.Format{formatText, formatUTF8, formatUnderscore, formatValues} {
 		t.Run("utf8 names/"+string(format), func(t *testing.T) {
 			cs := []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
-				ch <- prometheus.MustNewConstMetric(utf8Name, prometheus.GaugeValue, 1, "v")
-				ch <- prometheus.MustNewConstMetric(utf8Name, prometheus.GaugeValue, 2, "u")
-				ch <- prometheus.MustNewConstMetric(gauge, prometheus.GaugeValue, 3, "b", "a")
+				ch <- newConstMetric(utf8Name, prometheus.GaugeValue, 1, "v")
+				ch <- newConstMetric(utf8Name, prometheus.GaugeValue, 2, "u")
+				ch <- newConstMetric(gauge, prometheus.GaugeValue, 3, "b", "a")
 			})}
 			want, _ := reference(t, format, cs, nil)
 			got, _ := ours(t, format, cs, nil)
@@ -283,4 +295,38 @@ func TestNegotiateGzip(t *testing.T) {
 			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.accept, got, tc.gzip)
 		}
 	}
+}
+
+// MustNewConstMetric panics where client_golang's does, with its message.
+func TestMustNewConstMetricPanics(t *testing.T) {
+	d := prometheus.NewDesc("test_total", "Help.", []string{"a"}, nil)
+	for name, f := range map[string]func(func(*prometheus.Desc, prometheus.ValueType, float64, ...string) prometheus.Metric){
+		"too few values": func(mk func(*prometheus.Desc, prometheus.ValueType, float64, ...string) prometheus.Metric) {
+			mk(d, prometheus.CounterValue, 1)
+		},
+		"not utf8": func(mk func(*prometheus.Desc, prometheus.ValueType, float64, ...string) prometheus.Metric) {
+			mk(d, prometheus.CounterValue, 1, "\xff")
+		},
+		"unknown type": func(mk func(*prometheus.Desc, prometheus.ValueType, float64, ...string) prometheus.Metric) {
+			mk(d, 42, 1, "x")
+		},
+		"desc with error": func(mk func(*prometheus.Desc, prometheus.ValueType, float64, ...string) prometheus.Metric) {
+			mk(prometheus.NewDesc("test_dup", "H.", []string{"a", "a"}, nil), prometheus.GaugeValue, 1, "x", "y")
+		},
+	} {
+		want, got := panicOf(func() { f(prometheus.MustNewConstMetric) }), panicOf(func() { f(MustNewConstMetric) })
+		if want == "" || got != want {
+			t.Errorf("%s: panic %q, client_golang's %q", name, got, want)
+		}
+	}
+}
+
+func panicOf(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
 }
