@@ -19,6 +19,7 @@ import (
 
 	"github.com/warden-exporter/warden/internal/deadline"
 	"github.com/warden-exporter/warden/internal/exposition"
+	"github.com/warden-exporter/warden/internal/processmetrics"
 	"github.com/warden-exporter/warden/webconf"
 )
 
@@ -230,7 +231,7 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 	}
 	if opts.ExporterMetrics {
 		exporterReg.MustRegister(
-			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+			processmetrics.New(), // client_golang's process collector, cheaper
 			collectors.NewGoCollector(),
 		)
 	}
