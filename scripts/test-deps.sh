@@ -12,6 +12,8 @@
 #   no warden package, /etc/warden,   test-package installs and purges its
 #   /var/lib/warden or                own, which would delete them
 #   /etc/default/warden_node_exporter
+#   the overlay file system           test-systemd.sh (run by test-package)
+#                                     boots systemd-nspawn --volatile=overlay
 set -euo pipefail
 
 # The Debian packages, and which stage runs what from them.
@@ -20,9 +22,10 @@ packages=(
 	gcc libc6-dev                      # unit: -race needs cgo and a C compiler
 	curl                               # unit and test-package: the printed curl commands
 	systemd rpm zsh groff-base man-db  # test-package: systemd-analyze, rpm, zsh -n, groff, man
+	debootstrap systemd-container      # test-package's test-systemd.sh: a Debian root booted with systemd-nspawn
 )
 # The programs they must provide.
-programs=(prometheus promtool prometheus-alertmanager gcc curl systemd-analyze systemd-socket-activate rpm zsh groff man setpriv runuser)
+programs=(prometheus promtool prometheus-alertmanager gcc curl systemd-analyze systemd-socket-activate rpm zsh groff man setpriv runuser debootstrap systemd-nspawn)
 
 problems=()
 missing() { problems+=("$*"); }
@@ -48,6 +51,10 @@ fi
 for p in /etc/warden /var/lib/warden /etc/default/warden_node_exporter; do
 	[[ ! -e $p ]] || missing "a machine without $p: test-package installs and purges the warden package, which would delete it; move it away first"
 done
+# A module not loaded yet is loaded, as root.
+if ! grep -qw overlay /proc/filesystems 2>/dev/null && ! "${sudo[@]}" modprobe overlay 2>/dev/null; then
+	missing "the overlay file system (modprobe overlay): test-package boots the .deb under systemd-nspawn --volatile=overlay"
+fi
 if ((${#problems[@]})); then
 	printf 'test-deps: FAIL: needs %s\n' "${problems[@]}" >&2
 	exit 1
