@@ -15,7 +15,7 @@ BINARIES := warden_node_exporter wardentool
 export CGO_ENABLED ?= 0
 
 # What runs as root: test-package installs and purges a .deb. Without root,
-# sudo (scripts/test-deps.sh checks first that it needs no password), and
+# sudo (internal/scripts/test-deps.sh checks first that it needs no password), and
 # what it built in bin/ and dist/ is given back to the caller afterwards.
 AS_ROOT := $(if $(filter 0,$(shell id -u)),,sudo -n env PATH="$$PATH")
 
@@ -29,22 +29,22 @@ build:
 
 # Runs warden_node_exporter on 127.0.0.1:$(PORT) (make run PORT=9101) with
 # TLS, a client certificate and basic auth, all made by `wardentool init`
-# into .warden/ on first run; scripts/run.sh says which port is free when
+# into .warden/ on first run; internal/scripts/run.sh says which port is free when
 # PORT is taken.
 run: build
-	@scripts/run.sh $(BIN) $(RUN_DIR) $(PORT)
+	@internal/scripts/run.sh $(BIN) $(RUN_DIR) $(PORT)
 
-# The stages, in order; scripts/test.sh runs each as `make STAGE`, stops at
+# The stages, in order; internal/scripts/test.sh runs each as `make STAGE`, stops at
 # the first failure and prints one line per stage with its result and time.
 TEST_STAGES := test-deps lint unit e2e test-package helm-check
 test:
-	@MAKE='$(MAKE)' scripts/test.sh $(TEST_STAGES)
+	@MAKE='$(MAKE)' internal/scripts/test.sh $(TEST_STAGES)
 
 # Checks within seconds that every stage can run here (root or sudo,
 # Debian, Go, no warden package installed), then installs the Debian
-# packages the tests run: see scripts/test-deps.sh and README.md.
+# packages the tests run: see internal/scripts/test-deps.sh and README.md.
 test-deps:
-	@scripts/test-deps.sh
+	@internal/scripts/test-deps.sh
 
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...

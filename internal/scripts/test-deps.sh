@@ -41,7 +41,7 @@ if [[ $(id -u) != 0 ]]; then
 		missing "root or passwordless sudo: make test installs Debian packages and test-package installs and purges the warden .deb; $(id -un) is not root and cannot sudo without a password"
 	fi
 fi
-command -v go >/dev/null || missing "go on PATH (Go $(sed -n 's/^go //p' "$(dirname "$0")/../go.mod" 2>/dev/null || echo 1.26))"
+command -v go >/dev/null || missing "go on PATH (Go $(sed -n 's/^go //p' "$(dirname "$0")/../../go.mod" 2>/dev/null || echo 1.26))"
 if command -v dpkg-query >/dev/null; then
 	state=$(dpkg-query -W -f='${Status}' warden 2>/dev/null || true)
 	if [[ -n $state && $state != *not-installed ]]; then

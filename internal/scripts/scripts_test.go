@@ -100,8 +100,8 @@ func TestRunSaysWhichPortIsFree(t *testing.T) {
 // The Makefile hands PORT to the script.
 func TestMakeRunTakesPort(t *testing.T) {
 	testenv.Need(t, "make")
-	code, out, _ := run(t, nil, "make", "-C", "..", "--no-print-directory", "-n", "run", "PORT=9123")
-	if code != 0 || !strings.Contains(out, "scripts/run.sh bin .warden 9123\n") {
+	code, out, _ := run(t, nil, "make", "-C", "../..", "--no-print-directory", "-n", "run", "PORT=9123")
+	if code != 0 || !strings.Contains(out, "internal/scripts/run.sh bin .warden 9123\n") {
 		t.Errorf("make -n run PORT=9123: exit %d\n%s", code, out)
 	}
 }
@@ -180,7 +180,7 @@ func TestDepsWithoutRootStopAtOnce(t *testing.T) {
 // What `go build` of an example or a command leaves in the clone is ignored.
 func TestBuildOutputsIgnored(t *testing.T) {
 	git := testenv.Need(t, "git")
-	if code, _, _ := run(t, nil, git, "-C", "..", "rev-parse", "--git-dir"); code != 0 {
+	if code, _, _ := run(t, nil, git, "-C", "../..", "rev-parse", "--git-dir"); code != 0 {
 		t.Skip("not a git checkout")
 	}
 	for _, path := range []string{
@@ -188,12 +188,12 @@ func TestBuildOutputsIgnored(t *testing.T) {
 		"examples/hello_exporter/hello_exporter", "examples/queue_exporter/queue_exporter",
 		"examples/alert_on_threshold/alert_on_threshold", ".warden/netrc", "bin/wardentool",
 	} {
-		if code, out, _ := run(t, nil, git, "-C", "..", "check-ignore", "--no-index", "-q", path); code != 0 {
+		if code, out, _ := run(t, nil, git, "-C", "../..", "check-ignore", "--no-index", "-q", path); code != 0 {
 			t.Errorf("git does not ignore %s (exit %d %s)", path, code, out)
 		}
 	}
 	for _, path := range []string{"packaging/default/warden_node_exporter", "cmd/wardentool/main.go", "examples/hello_exporter/main.go"} {
-		if code, _, _ := run(t, nil, git, "-C", "..", "check-ignore", "--no-index", "-q", path); code == 0 {
+		if code, _, _ := run(t, nil, git, "-C", "../..", "check-ignore", "--no-index", "-q", path); code == 0 {
 			t.Errorf("git ignores %s, a source file", path)
 		}
 	}

@@ -3,7 +3,7 @@
 # certificate and basic auth, all made by `wardentool init` into DIR on the
 # first run, and prints the curl command that scrapes it (the password
 # comes from DIR/netrc, never from the command line).
-# Usage: scripts/run.sh BIN_DIR DIR PORT
+# Usage: internal/scripts/run.sh BIN_DIR DIR PORT
 set -euo pipefail
 
 bin=$1 dir=$2 port=$3
