@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"path"
@@ -71,6 +70,10 @@ type Client struct {
 	spool       *Spool
 	metrics     *metrics
 	progress    func(done, total int)
+
+	mu sync.Mutex
+	// loop is the alert loop's dispatcher while FlushLoop runs.
+	loop *dispatcher
 }
 
 type endpoint struct {
@@ -137,6 +140,11 @@ func New(opts Options) (*Client, error) {
 		c.spool = s
 	}
 	c.metrics.spool = c.spool
+	c.metrics.loop = func() *dispatcher {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.loop
+	}
 	return c, nil
 }
 
@@ -180,9 +188,14 @@ func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
 	sendCtx, cancel := c.sendContext(ctx)
 	defer cancel()
 	res := &Result{}
+	err := c.dispatch(sendCtx, func(d *dispatcher) error { return c.send(d, sendCtx, alerts, res) })
+	return res, err
+}
 
+// send is Send's work, with the dispatcher d.
+func (c *Client) send(d *dispatcher, ctx context.Context, alerts []Alert, res *Result) error {
 	if c.spool != nil {
-		n, err := c.flush(sendCtx, res)
+		n, err := c.flush(d, ctx, res)
 		res.FromSpool = n
 		if onlyCorrupt(err) {
 			// The good batches went; the torn ones are set aside and
@@ -194,12 +207,12 @@ func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
 			// The spool's own batches are still waiting: keep the order and
 			// spool these behind them.
 			c.logger.Debug("spool not flushed before sending", "err", err)
-			return res, c.spoolRest(alerts, res, err)
+			return c.spoolRest(alerts, res, err)
 		}
 	}
 	for start := 0; start < len(alerts); start += c.cfg.BatchSize {
 		batch := alerts[start:min(start+c.cfg.BatchSize, len(alerts))]
-		results, err := c.deliver(sendCtx, batch)
+		results, err := d.deliver(ctx, batch)
 		res.Endpoints = results
 		if err == nil {
 			res.Delivered += len(batch)
@@ -209,12 +222,12 @@ func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
 			continue
 		}
 		if errors.Is(err, errTransient) && c.spool != nil {
-			return res, c.spoolRest(alerts[start:], res, err)
+			return c.spoolRest(alerts[start:], res, err)
 		}
 		c.metrics.failed.Add(float64(len(alerts) - start))
-		return res, fmt.Errorf("%w: %w", ErrNotDelivered, err)
+		return fmt.Errorf("%w: %w", ErrNotDelivered, err)
 	}
-	return res, nil
+	return nil
 }
 
 // onlyCorrupt reports whether err says only that spool files were corrupt.
@@ -258,14 +271,17 @@ func (c *Client) Flush(ctx context.Context) (*Result, error) {
 	if c.spool == nil {
 		return res, errors.New("no spool directory configured")
 	}
-	n, err := c.flush(ctx, res)
-	res.FromSpool, res.Delivered = n, n
+	err := c.dispatch(ctx, func(d *dispatcher) error {
+		n, err := c.flush(d, ctx, res)
+		res.FromSpool, res.Delivered = n, n
+		return err
+	})
 	return res, err
 }
 
-func (c *Client) flush(ctx context.Context, res *Result) (int, error) {
+func (c *Client) flush(d *dispatcher, ctx context.Context, res *Result) (int, error) {
 	return c.spool.Flush(ctx, func(ctx context.Context, batch []Alert) error {
-		results, err := c.deliver(ctx, batch)
+		results, err := d.deliver(ctx, batch)
 		res.Endpoints = results
 		return err
 	})
@@ -284,75 +300,6 @@ func (c *Client) sendContext(ctx context.Context) (context.Context, context.Canc
 
 // errTransient marks failures that may pass: worth a retry and the spool.
 var errTransient = errors.New("transient")
-
-// deliver posts one batch to every Alertmanager concurrently, each with
-// retries, and succeeds when one accepted it. Once one has, the others
-// finish their attempt in flight but do not retry.
-func (c *Client) deliver(ctx context.Context, batch []Alert) ([]EndpointResult, error) {
-	body := toPostable(batch)
-	results := make([]EndpointResult, len(c.endpoints))
-	accepted := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	for i, ep := range c.endpoints {
-		wg.Go(func() {
-			results[i] = c.post(ctx, ep, body, accepted)
-			if results[i].Accepted {
-				once.Do(func() { close(accepted) })
-			}
-		})
-	}
-	wg.Wait()
-
-	var errs []error
-	transient := false
-	for _, r := range results {
-		if r.Accepted {
-			c.metrics.sent.Add(float64(len(batch)))
-			return results, nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", r.URL, r.Err))
-		transient = transient || errors.Is(r.Err, errTransient)
-	}
-	err := errors.Join(errs...)
-	if transient {
-		return results, fmt.Errorf("%w: %w", errTransient, err)
-	}
-	return results, err
-}
-
-// post sends body to one Alertmanager until it is accepted, refused, ctx
-// ends, or another Alertmanager accepted it.
-func (c *Client) post(ctx context.Context, ep *endpoint, body models.PostableAlerts, accepted <-chan struct{}) EndpointResult {
-	r := EndpointResult{URL: ep.url}
-	backoff := time.Duration(c.cfg.Retry.InitialBackoff)
-	for {
-		r.Attempts++
-		start := time.Now()
-		err := c.postOnce(ctx, ep, body)
-		c.metrics.latency.WithLabelValues(ep.url).Observe(time.Since(start).Seconds())
-		if err == nil {
-			r.Accepted, r.Err = true, nil
-			return r
-		}
-		r.Err = err
-		if !errors.Is(err, errTransient) {
-			return r
-		}
-		// Full jitter: a random wait up to the backoff, so that many
-		// senders do not return to a recovering Alertmanager together.
-		wait := rand.N(backoff) + time.Millisecond
-		select {
-		case <-ctx.Done():
-			return r
-		case <-accepted:
-			return r
-		case <-time.After(wait):
-		}
-		c.metrics.retries.WithLabelValues(ep.url).Inc()
-		backoff = min(2*backoff, time.Duration(c.cfg.Retry.MaxBackoff))
-	}
-}
 
 func (c *Client) postOnce(ctx context.Context, ep *endpoint, body models.PostableAlerts) error {
 	ctx, cancel := context.WithTimeout(ctx, ep.timeout)
@@ -601,19 +548,34 @@ func (c *Client) Describe(ch chan<- *prometheus.Desc) { c.metrics.describe(ch) }
 // and spooled, per-Alertmanager latency, and what the spool holds now.
 func (c *Client) Collect(ch chan<- prometheus.Metric) { c.metrics.collect(ch) }
 
-// FlushLoop is the alert loop: until ctx ends, it delivers the spool
-// every interval while the spool is empty, and with exponential backoff
+// FlushLoop is the alert loop: until ctx ends, it delivers the spool at
+// once and then every interval while the spool is empty, and with exponential backoff
 // (up to the configured max_backoff) while Alertmanager does not accept
 // it; and it re-sends the kept alerts (see Keep) at once and then every
-// resend_interval. Without a spool it has nothing to do.
+// resend_interval. While it runs, every Alertmanager has one queue and
+// one worker for the whole program, which Send and Flush use too: one
+// that never answers delays no other (see dispatcher).
 func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
+	d := c.newDispatcher(ctx, maxQueuedBatches)
+	c.mu.Lock()
+	c.loop = d
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.loop = nil
+		c.mu.Unlock()
+		d.stop()
+	}()
 	if c.spool == nil {
+		<-ctx.Done()
 		return
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { c.resendLoop(ctx) })
 	defer wg.Wait()
-	wait := interval
+	// At once first: what a stopped exporter left in the spool goes as
+	// soon as it is back.
+	wait := time.Duration(0)
 	for {
 		select {
 		case <-ctx.Done():

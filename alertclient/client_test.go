@@ -241,25 +241,11 @@ func TestNoSpoolMeansNotDelivered(t *testing.T) {
 
 // The deadline bounds the whole call, TLS handshake included.
 func TestDeadlineBoundsTLSHandshake(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(io.Discard, conn) }() // never answers the ClientHello
-		}
-	}()
-	c := testClient(t, t.TempDir(), nil, "https://"+l.Addr().String())
+	c := testClient(t, t.TempDir(), nil, hungURL(t)) // never answers the ClientHello
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err = c.Send(ctx, alertsNamed("A"))
+	_, err := c.Send(ctx, alertsNamed("A"))
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("Send took %s with a 1s deadline", d)
 	}

@@ -418,56 +418,96 @@ func (c *Client) Kept() ([]KeptAlert, error) {
 // `wardentool alert flush` does the same. What is not delivered is not
 // spooled: the next round sends it again. Result.Kept counts the alerts
 // sent.
+//
+// A Resolve in another process does not wait for a round (which can last
+// while no Alertmanager answers) and may overtake it: the round's firing
+// copy would then reach Alertmanager after the resolution and fire again
+// until its endsAt. So a round that sent an alert forgotten meanwhile
+// sends it resolved again, behind its firing copy in every
+// Alertmanager's queue.
 func (c *Client) ResendKept(ctx context.Context) (*Result, error) {
 	res := &Result{}
 	store, err := c.keptStore()
 	if err != nil || store == nil {
 		return res, err
 	}
-	// Held while sending, so that a Resolve in another process waits for
-	// this round instead of being overtaken by it: a firing alert posted
-	// after its resolution would fire again until its endsAt.
-	unlock, err := store.dir.lock(ctx, keptLock, false)
-	if err != nil {
-		return res, fmt.Errorf("kept alerts: %w", err)
-	}
-	defer unlock()
 	kept, listErr := store.List()
+	errs := []error{listErr}
 	now := time.Now()
 	var alerts []Alert
-	var expired []map[string]string
+	expired := 0
 	for _, k := range kept {
 		if !k.Expires.IsZero() && !now.Before(k.Expires) {
-			expired = append(expired, k.Alert.Labels)
+			expired++
 			continue
 		}
 		a := k.Alert
 		a.EndsAt = KeptEndsAt(k, now, c.resendInterval())
 		alerts = append(alerts, a)
 	}
-	var errs []error
-	if listErr != nil {
-		errs = append(errs, listErr)
+	if expired > 0 {
+		n, err := store.removeExpired(ctx, now)
+		errs = append(errs, err)
+		c.logger.Info("kept alerts expired, no longer re-sent", "alerts", n)
 	}
-	if len(expired) > 0 {
-		if err := store.removeLocked(expired); err != nil {
+	errs = append(errs, c.dispatch(ctx, func(d *dispatcher) error {
+		var errs []error
+		for start := 0; start < len(alerts); start += c.cfg.BatchSize {
+			batch := alerts[start:min(start+c.cfg.BatchSize, len(alerts))]
+			results, err := d.deliver(ctx, batch)
+			res.Endpoints = results
+			if err != nil {
+				errs = append(errs, fmt.Errorf("re-send kept alerts: %w", err))
+				alerts = alerts[:start+len(batch)]
+				break
+			}
+			res.Delivered += len(batch)
+			res.Kept += len(batch)
+		}
+		if resolved := store.forgotten(alerts, time.Now()); len(resolved) > 0 {
+			_, err := d.deliver(ctx, resolved)
 			errs = append(errs, err)
 		}
-		c.logger.Info("kept alerts expired, no longer re-sent", "alerts", len(expired))
-	}
-	for start := 0; start < len(alerts); start += c.cfg.BatchSize {
-		batch := alerts[start:min(start+c.cfg.BatchSize, len(alerts))]
-		results, err := c.deliver(ctx, batch)
-		res.Endpoints = results
-		if err != nil {
-			errs = append(errs, fmt.Errorf("re-send kept alerts: %w", err))
-			break
-		}
-		res.Delivered += len(batch)
-		res.Kept += len(batch)
-	}
+		return errors.Join(errs...)
+	}))
 	return res, errors.Join(errs...)
 }
+
+// forgotten returns, resolved at now, those of alerts no longer kept.
+func (k *KeptAlerts) forgotten(alerts []Alert, now time.Time) []Alert {
+	var out []Alert
+	for _, a := range alerts {
+		if _, err := os.Lstat(filepath.Join(k.Dir(), labelsKey(a.Labels))); errors.Is(err, fs.ErrNotExist) {
+			a.EndsAt = now
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// removeExpired forgets the kept alerts expired at now, and returns how
+// many. It reads them again under the lock: one kept again since, with a
+// new expiry, stays.
+func (k *KeptAlerts) removeExpired(ctx context.Context, now time.Time) (int, error) {
+	unlock, err := k.dir.lock(ctx, keptLock, false)
+	if err != nil {
+		return 0, fmt.Errorf("kept alerts: %w", err)
+	}
+	defer unlock()
+	kept, _ := k.List() // corrupt files were reported by the caller's List
+	var expired []map[string]string
+	for _, a := range kept {
+		if !a.Expires.IsZero() && !now.Before(a.Expires) {
+			expired = append(expired, a.Alert.Labels)
+		}
+	}
+	if len(expired) == 0 {
+		return 0, nil
+	}
+	return len(expired), k.removeLocked(expired)
+}
+
+func (c *Client) resendInterval() time.Duration { return time.Duration(c.cfg.ResendInterval) }
 
 // removeLocked removes the kept files of these label sets; the caller
 // holds the keep lock.
@@ -479,5 +519,3 @@ func (k *KeptAlerts) removeLocked(labelSets []map[string]string) error {
 	}
 	return syncDir(k.Dir())
 }
-
-func (c *Client) resendInterval() time.Duration { return time.Duration(c.cfg.ResendInterval) }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,5 +284,52 @@ func TestKeptFileCorruption(t *testing.T) {
 	}
 	if _, err := os.Stat(pathB + spoolCorruptExt); err != nil {
 		t.Errorf("corrupt file not set aside: %v", err)
+	}
+}
+
+// A Resolve does not wait for a re-send round held up by Alertmanager,
+// and when it overtakes the round (the round's firing copy arrives after
+// the resolution), the round sends the alert resolved again: it ends
+// resolved.
+func TestResolveOvertakingAResendRound(t *testing.T) {
+	f := newFakeAM(t, 200)
+	spool := t.TempDir()
+	c := keepClient(t, spool, time.Minute, f)
+	labels := map[string]string{"alertname": "Overtaken"}
+	if _, err := c.Keep(context.Background(), []Alert{{Labels: labels}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The round's POST is held until the resolution went through.
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var posts atomic.Int32
+	next := f.Config.Handler
+	f.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && posts.Add(1) == 1 {
+			close(arrived)
+			<-release
+		}
+		next.ServeHTTP(w, r)
+	})
+	round := make(chan error, 1)
+	go func() {
+		_, err := c.ResendKept(context.Background())
+		round <- err
+	}()
+	<-arrived
+	start := time.Now()
+	res, err := keepClient(t, spool, time.Minute, f).Resolve(context.Background(), []Alert{{Labels: labels}})
+	if err != nil || res.Forgotten != 1 {
+		t.Fatalf("Resolve: res %+v err %v", res, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Resolve waited %s for the round", d)
+	}
+	close(release)
+	if err := <-round; err != nil {
+		t.Fatal(err)
+	}
+	got := f.alerts()
+	if last := got[len(got)-1]; last.EndsAt.After(time.Now()) {
+		t.Errorf("Alertmanager was told last %+v: firing after its resolution (all: %+v)", last, got)
 	}
 }
