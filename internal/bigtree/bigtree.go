@@ -168,7 +168,7 @@ func (w *writer) cpus(p Paths, n int) {
 		for i := range n {
 			fmt.Fprintf(b, "cpu%d %d %d %d %d %d 0 %d 0 %d %d\n", i, 600000+i, 300+i%7, 235000+i, 15600000+i, 12000+i, 5000+i%13, 12000+i, i%3)
 		}
-		b.WriteString("intr 181452869 9 0 0 0 0 0 0 0 0 0 0 0 144\nctxt 394838576\nbtime 1717231843\nprocesses 6328163\nprocs_running 3\nprocs_blocked 1\nsoftirq 75924031 21 27283120 1 2290834 1151004 0 60711 22867392 0 22270948\n")
+		_, _ = b.WriteString("intr 181452869 9 0 0 0 0 0 0 0 0 0 0 0 144\nctxt 394838576\nbtime 1717231843\nprocesses 6328163\nprocs_running 3\nprocs_blocked 1\nsoftirq 75924031 21 27283120 1 2290834 1151004 0 60711 22867392 0 22270948\n")
 	})
 	cores := max(1, n/4) // two packages, two threads a core
 	w.lines(filepath.Join(p.Proc, "cpuinfo"), func(b *bufio.Writer) {
@@ -215,7 +215,7 @@ func (w *writer) cpus(p Paths, n int) {
 // interfaces writes /sys/class/net and /proc/net/dev: eth0 to eth(n-1).
 func (w *writer) interfaces(p Paths, n int) {
 	w.lines(filepath.Join(p.Proc, "net", "dev"), func(b *bufio.Writer) {
-		b.WriteString("Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
+		_, _ = b.WriteString("Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
 		for i := range n {
 			fmt.Fprintf(b, "%6s: %d %d %d %d 0 0 0 %d %d %d %d %d 0 0 0 0\n",
 				fmt.Sprintf("eth%d", i), 98127364512+int64(i)*1000, 9873312+i, i%5, i%17, i%31, 912873461+int64(i)*100, 6231987+i, i%3, i%7)
@@ -256,7 +256,7 @@ func (w *writer) interfaces(p Paths, n int) {
 // each a directory in the root file system.
 func (w *writer) mounts(p Paths, n int) {
 	w.lines(filepath.Join(p.Proc, "1", "mountinfo"), func(b *bufio.Writer) {
-		b.WriteString("22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n23 1 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:13 - proc proc rw\n")
+		_, _ = b.WriteString("22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n23 1 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:13 - proc proc rw\n")
 		for i := range n {
 			fmt.Fprintf(b, "%d 1 253:%d / /mnt/data%04d rw,relatime shared:%d - ext4 /dev/mapper/vg-data%04d rw\n", 100+i, i, i, 100+i, i)
 		}

@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"compress/gzip"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,7 +66,7 @@ func TestMetricsHandlerFormats(t *testing.T) {
 			for {
 				var mf dto.MetricFamily
 				if err := dec.Decode(&mf); err != nil {
-					if err != io.EOF {
+					if !errors.Is(err, io.EOF) {
 						t.Fatal(err)
 					}
 					break
