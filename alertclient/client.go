@@ -50,6 +50,12 @@ type Options struct {
 	// query is an error wrapping ErrResponseTooLarge, never a list cut
 	// short.
 	MaxResponseBytes int64
+	// DeferSpoolCreation: a spool directory that does not exist yet is
+	// created when an alert first has to wait in it, not by New. For a
+	// default spool a command should not create on every run; a program
+	// with a configured spool wants New to fail at once if it cannot be
+	// made.
+	DeferSpoolCreation bool
 }
 
 // DefaultMaxResponseBytes is the default bound on one answer read from an
@@ -133,7 +139,7 @@ func New(opts Options) (*Client, error) {
 		}
 	}
 	if dir := cfg.Spool.Directory; dir != "" {
-		s, err := OpenSpool(dir, cfg.Spool.MaxBytes)
+		s, err := openSpool(dir, cfg.Spool.MaxBytes, opts.DeferSpoolCreation)
 		if err != nil {
 			return nil, fmt.Errorf("spool: %w", err)
 		}

@@ -324,6 +324,10 @@ func (c *Client) Keep(ctx context.Context, alerts []Alert, expire time.Duration)
 			return nil, fmt.Errorf("keep alert %d %s: it has an endsAt: a kept alert ends when it is resolved or expires", i, a)
 		}
 	}
+	// The spool first, under its own rules: kept/ is made inside it.
+	if _, err := c.spool.present(true); err != nil {
+		return nil, err
+	}
 	store, err := OpenKeptAlerts(c.cfg.Spool.Directory)
 	if err != nil {
 		return nil, err

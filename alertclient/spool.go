@@ -67,6 +67,10 @@ type Spool struct {
 	maxBytes int64
 
 	mu sync.Mutex
+	// absent: the directory did not exist when the Spool was opened with
+	// its creation deferred (openSpool); the first Put creates it, and
+	// until then there is nothing to flush or count.
+	absent bool
 	// last is the timestamp of the last batch name, kept strictly
 	// increasing so that a clock step back does not reorder batches.
 	last int64
@@ -109,34 +113,71 @@ type batchFile struct {
 // crash left behind are removed once older than a minute, here and by
 // Flush; younger ones may belong to a Put in flight in another process.
 func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
+	return openSpool(dir, maxBytes, false)
+}
+
+// openSpool is OpenSpool; with deferCreate, a directory that does not
+// exist yet is created by the first Put instead, for a default spool that
+// a command should not create on every run.
+func openSpool(dir string, maxBytes int64, deferCreate bool) (*Spool, error) {
 	if maxBytes < 0 {
 		return nil, fmt.Errorf("alert spool %s: max bytes %d is negative", dir, maxBytes)
 	}
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create alert spool: %w", err)
-		}
-		// Make the new directory itself durable, or the batches fsynced
-		// into it could vanish with it.
-		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return nil, fmt.Errorf("create alert spool %s: %w", dir, err)
-		}
-	}
-	fi, err := os.Stat(dir)
+	s := &Spool{dir: dir, maxBytes: maxBytes, counts: map[string]spoolCount{}, absent: true}
+	present, err := s.present(!deferCreate)
 	if err != nil {
-		return nil, fmt.Errorf("open alert spool: %w", err)
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("open alert spool: %s is not a directory", dir)
-	}
-	if err := checkSpoolDir(dir, fi); err != nil {
 		return nil, err
 	}
-	s := &Spool{dir: dir, maxBytes: maxBytes, counts: map[string]spoolCount{}}
+	if !present {
+		return s, nil
+	}
 	if err := s.removeOldTemps(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// present reports whether the spool's directory is there, creating it
+// first with create, and checks it the first time it is found: opened
+// with its creation deferred, a Spool finds it made by its own first Put
+// or by another process.
+func (s *Spool) present(create bool) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.absent {
+		return true, nil
+	}
+	dir := s.dir
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if !create {
+			return false, nil
+		}
+		// Parents as mkdir -p makes them, not 0700: a parent such as
+		// /var/lib/warden must stay open to the services below it.
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return false, fmt.Errorf("create alert spool: %w", err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return false, fmt.Errorf("create alert spool: %w", err)
+		}
+		// Make the new directory itself durable, or the batches fsynced
+		// into it could vanish with it.
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return false, fmt.Errorf("create alert spool %s: %w", dir, err)
+		}
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return false, fmt.Errorf("open alert spool: %w", err)
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("open alert spool: %s is not a directory", dir)
+	}
+	if err := checkSpoolDir(dir, fi); err != nil {
+		return false, err
+	}
+	s.absent = false
+	return true, nil
 }
 
 // checkSpoolDir refuses a spool directory that another user could put a
@@ -167,6 +208,9 @@ func checkSpoolDir(dir string, fi fs.FileInfo) error {
 func (s *Spool) Put(alerts []Alert) error {
 	if len(alerts) == 0 {
 		return nil
+	}
+	if _, err := s.present(true); err != nil {
+		return err
 	}
 	// The put lock makes the size check and the write one step, so that
 	// concurrent writers cannot together overrun the bound.
@@ -249,6 +293,9 @@ func (s *Spool) writeFile(name string, data []byte) (err error) {
 // <name>.corrupt for the operator, counted by Stats, and Flush, after
 // delivering the valid batches, returns an error naming each such file.
 func (s *Spool) Flush(ctx context.Context, deliver func(context.Context, []Alert) error) (delivered int, err error) {
+	if present, err := s.present(false); err != nil || !present {
+		return 0, err
+	}
 	unlock, err := s.lock(ctx, spoolFlushLock, false)
 	if err != nil {
 		return 0, err
@@ -319,6 +366,9 @@ func (s *Spool) flushLocked(ctx context.Context, entries []fs.DirEntry, deliver 
 // the number of corrupt files. It reads each batch file once per Spool
 // and changes nothing; Flush sets corrupt files aside.
 func (s *Spool) Stats() (SpoolStats, error) {
+	if present, err := s.present(false); err != nil || !present {
+		return SpoolStats{}, err
+	}
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return SpoolStats{}, fmt.Errorf("read alert spool: %w", err)

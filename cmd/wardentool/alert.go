@@ -53,6 +53,8 @@ type alertCmd struct {
 	keepFiring   bool
 	expire       time.Duration
 	local        bool
+	// spool is the spool the command used, for its report.
+	spool spoolChoice
 
 	send, resolve, query, flush *kingpin.CmdClause
 }
@@ -65,7 +67,7 @@ func addAlertCommands(app *kingpin.Application) *alertCmd {
 	cmd.Flag("http.config.file", "HTTP client configuration (TLS, basic_auth, authorization...) as amtool's --http.config.file takes it.").StringVar(&a.httpConfig)
 	cmd.Flag("spool.dir", "Directory where alerts wait while no Alertmanager accepts them.").StringVar(&a.spoolDir)
 	cmd.Flag("timeout", "Deadline of the whole command, connections and TLS included.").Default("30s").DurationVar(&a.timeout)
-	cmd.Flag("output", "Output format: simple or json.").Default("simple").EnumVar(&a.output, "simple", "json")
+	cmd.Flag("output", "Output format: simple, extended (query: every annotation and the generator URL) or json.").Short('o').Default("simple").EnumVar(&a.output, "simple", "extended", "json")
 
 	withAlerts := func(c *kingpin.CmdClause) {
 		c.Arg("labels", "[alertname] [name=value ...], as amtool alert add takes them.").StringsVar(&a.args)
@@ -74,7 +76,7 @@ func addAlertCommands(app *kingpin.Application) *alertCmd {
 		c.Flag("generator-url", "Link back to what raised the alert.").StringVar(&a.generatorURL)
 		c.Flag("dry-run", "Print the exact payload that would be sent, and send nothing.").BoolVar(&a.dryRun)
 	}
-	a.send = cmd.Command("send", "Send alerts. "+alertExitHelp)
+	a.send = cmd.Command("send", "Send alerts (add is another name for it, as in amtool). "+alertExitHelp).Alias("add")
 	withAlerts(a.send)
 	a.send.Flag("start", "Start time, RFC3339 (default: now).").StringVar(&a.start)
 	a.send.Flag("end", "End time, RFC3339 (default: Alertmanager's resolve_timeout).").StringVar(&a.end)
@@ -83,7 +85,7 @@ func addAlertCommands(app *kingpin.Application) *alertCmd {
 	a.resolve = cmd.Command("resolve", "Resolve alerts: send them with endsAt now, and forget them if they were kept (--keep-firing). "+alertExitHelp)
 	withAlerts(a.resolve)
 	a.query = cmd.Command("query", "List active alerts, filtered by label matchers such as alertname=\"X\" or severity=~\"crit.*\"; with --local, the alerts kept firing here.").Alias("list")
-	a.query.Arg("matchers", "Label matchers.").StringsVar(&a.matchers)
+	a.query.Arg("matchers", "Label matchers (instance=node1, alertname=~\"Disk.*\"); a first one without an operator is the alertname, as in amtool.").StringsVar(&a.matchers)
 	a.query.Flag("local", "List the alerts kept firing (send --keep-firing) in the spool, instead of asking Alertmanager.").BoolVar(&a.local)
 	a.query.Flag("max-response-size", "Largest answer read from Alertmanager (such as 64MiB); a larger one is an error, never a list cut short.").
 		Default(units.Base2Bytes(alertclient.DefaultMaxResponseBytes).String()).BytesVar(&a.maxResponse)
@@ -128,20 +130,50 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
+	if cmd == a.flush.FullCommand() {
+		// Flush reads a spool that exists: the one named, or the default
+		// one if anything was ever spooled there.
+		dir, err := existingSpool(cfg.Spool.Directory)
+		if err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		if dir == "" {
+			d, _ := defaultSpoolDir(os.Getenv, os.Geteuid())
+			return fail(exitInvalid, "no spool directory: give --spool.dir or an --alert.config.file with spool.directory (nothing was ever spooled in the default %s)", d)
+		}
+		cfg.Spool.Directory = dir
+	}
 	opts := alertclient.Options{Config: cfg, Logger: logger, UserAgent: name, MaxResponseBytes: int64(a.maxResponse)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && len(alerts) > cfg.BatchSize {
 		opts.Progress = func(done, total int) { fmt.Fprintf(stderr, "\r%d/%d alerts", done, total) }
 	}
-	client, err := alertclient.New(opts)
+	var client *alertclient.Client
+	spool := spoolChoice{dir: cfg.Spool.Directory}
+	if cmd == a.query.FullCommand() || cmd == a.flush.FullCommand() {
+		client, err = alertclient.New(opts)
+	} else {
+		// A send or resolve no Alertmanager takes waits in a spool, the
+		// default one when none is named: no alert is lost by default.
+		client, spool, err = newClient(opts)
+	}
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
+	a.spool = spool
 	ctx, cancel := context.WithTimeout(context.Background(), a.timeout)
 	defer cancel()
 
 	switch cmd {
 	case a.query.FullCommand():
-		found, err := client.Query(ctx, a.matchers)
+		matchers, err := alertclient.MatchersFromArgs(a.matchers)
+		if err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		filter := make([]string, len(matchers))
+		for i, m := range matchers {
+			filter[i] = m.String()
+		}
+		found, err := client.Query(ctx, filter)
 		if errors.Is(err, alertclient.ErrResponseTooLarge) {
 			return fail(exitNotDelivered, "%v (--max-response-size is %s)", err, a.maxResponse)
 		}
@@ -156,7 +188,7 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		}
 		for _, al := range found {
 			if al != nil { // a null in the list
-				fmt.Fprintln(stdout, queryLine(al))
+				fmt.Fprintln(stdout, queryLine(al, a.output == "extended"))
 			}
 		}
 		return exitAccepted
@@ -213,15 +245,15 @@ func (a *alertCmd) checkKeep() error {
 // listKept prints the alerts kept firing in the spool.
 func (a *alertCmd) listKept(stdout io.Writer, fail func(int, string, ...any) int) int {
 	dir, err := a.spoolDirectory()
+	if err == nil {
+		dir, err = existingSpool(dir)
+	}
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
-	if dir == "" {
-		return fail(exitInvalid, "no spool directory: give --spool.dir or an --alert.config.file with spool.directory (kept alerts live in its %s/ directory)", alertclient.KeptDirName)
-	}
 	kept := []alertclient.KeptAlert{}
 	var listErr error
-	if _, err := os.Stat(alertclient.KeptDir(dir)); err == nil {
+	if _, err := os.Stat(alertclient.KeptDir(dir)); dir != "" && err == nil {
 		store, err := alertclient.OpenKeptAlerts(dir)
 		if err != nil {
 			return fail(exitInvalid, "%v", err)
@@ -290,6 +322,11 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		if err != nil {
 			out["error"] = err.Error()
 		}
+		if a.spool.unusable != nil {
+			out["spool_error"] = a.spool.unusable.Error()
+		} else if a.spool.dir != "" {
+			out["spool"] = a.spool.dir
+		}
 		_ = writeJSON(stdout, out, "") // the exit code says what happened
 		return code
 	}
@@ -311,16 +348,24 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		}
 	}
 	if err != nil {
-		return fail(code, "%v", err)
+		fail(code, "%v", err)
+	}
+	switch {
+	case code == exitSpooled && a.spool.isDefault:
+		fmt.Fprintf(stderr, "%s: the alerts wait in the default spool %s; `%s alert flush` delivers them\n", name, a.spool.dir, name)
+	case code == exitNotDelivered && a.spool.unusable != nil:
+		fmt.Fprintf(stderr, "%s: not spooled: %s; give --spool.dir\n", name, printableLines(a.spool.unusable.Error()))
 	}
 	return code
 }
 
-// queryLine is how `alert query` lists an alert: name, labels, times and
-// state. Every string in it came from Alertmanager and is printed through
-// alertclient.Printable (Alert.String quotes label values); a field
-// Alertmanager left out shows as "-".
-func queryLine(al *models.GettableAlert) string {
+// queryLine is how `alert query` lists an alert: name, labels, times,
+// state and summary, as amtool's simple output has them; extended adds
+// every annotation and the generator URL, as amtool's extended output
+// does. Every string in it came from Alertmanager and is printed through
+// alertclient.Printable (Alert.String quotes label values, %q the
+// others); a field Alertmanager left out shows as "-".
+func queryLine(al *models.GettableAlert, extended bool) string {
 	at := func(t *strfmt.DateTime) string {
 		if t == nil {
 			return "-"
@@ -331,8 +376,18 @@ func queryLine(al *models.GettableAlert) string {
 	if al.Status != nil && al.Status.State != nil {
 		state = alertclient.Printable(*al.Status.State)
 	}
-	return fmt.Sprintf("%s %s starts=%s ends=%s state=%s", alertclient.Printable(al.Labels["alertname"]),
+	line := fmt.Sprintf("%s %s starts=%s ends=%s state=%s", alertclient.Printable(al.Labels["alertname"]),
 		alertclient.Alert{Labels: al.Labels}, at(al.StartsAt), at(al.EndsAt), state)
+	switch {
+	case extended:
+		line += " annotations=" + alertclient.Alert{Labels: al.Annotations}.String()
+		if al.GeneratorURL != "" {
+			line += fmt.Sprintf(" generator=%q", al.GeneratorURL.String())
+		}
+	case al.Annotations["summary"] != "":
+		line += fmt.Sprintf(" summary=%q", al.Annotations["summary"])
+	}
+	return line
 }
 
 // printableLines is alertclient.Printable line by line: the lines of a
