@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -36,12 +35,7 @@ const alertExitHelp = "Exit codes: 0 accepted by at least one Alertmanager; 3 no
 
 // alertCmd holds the flags of `wardentool alert`.
 type alertCmd struct {
-	configFile   string
-	urls         []string
-	httpConfig   string
-	spoolDir     string
-	timeout      time.Duration
-	output       string
+	connFlags
 	dryRun       bool
 	file         string
 	args         []string
@@ -62,12 +56,8 @@ type alertCmd struct {
 func addAlertCommands(app *kingpin.Application) *alertCmd {
 	a := &alertCmd{annotations: map[string]string{}}
 	cmd := app.Command("alert", "Send, resolve and query alerts in Alertmanager over TLS, mTLS, basic auth or bearer tokens, to every Alertmanager of a cluster, with retries and a spool. "+alertExitHelp)
-	cmd.Flag("alert.config.file", "Alert client configuration (alertmanagers, http_config, retry, spool), as warden_node_exporter takes it.").StringVar(&a.configFile)
-	cmd.Flag("alertmanager.url", "Alertmanager URL (repeatable), when no --alert.config.file.").StringsVar(&a.urls)
-	cmd.Flag("http.config.file", "HTTP client configuration (TLS, basic_auth, authorization...) as amtool's --http.config.file takes it.").StringVar(&a.httpConfig)
-	cmd.Flag("spool.dir", "Directory where alerts wait while no Alertmanager accepts them.").StringVar(&a.spoolDir)
-	cmd.Flag("timeout", "Deadline of the whole command, connections and TLS included.").Default("30s").DurationVar(&a.timeout)
-	cmd.Flag("output", "Output format: simple, extended (query: every annotation and the generator URL) or json.").Short('o').Default("simple").EnumVar(&a.output, "simple", "extended", "json")
+	// extended: for query, every annotation and the generator URL.
+	a.register(cmd, []string{"simple", "extended", "json"}, true)
 
 	withAlerts := func(c *kingpin.CmdClause) {
 		c.Arg("labels", "[alertname] [name=value ...], as amtool alert add takes them.").StringsVar(&a.args)
@@ -94,14 +84,16 @@ func addAlertCommands(app *kingpin.Application) *alertCmd {
 }
 
 func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(stderr, "%s alert %s: %s\n", name, strings.TrimPrefix(cmd, "alert "), printableLines(fmt.Sprintf(format, args...)))
 		return code
 	}
+	logger, err := a.load(stderr)
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
 	var alerts []alertclient.Alert
 	if cmd == a.send.FullCommand() || cmd == a.resolve.FullCommand() {
-		var err error
 		if alerts, err = a.alerts(cmd == a.resolve.FullCommand(), stdin); err != nil {
 			return fail(exitInvalid, "%v", err)
 		}
@@ -188,7 +180,7 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		}
 		for _, al := range found {
 			if al != nil { // a null in the list
-				fmt.Fprintln(stdout, queryLine(al, a.output == "extended"))
+				fmt.Fprintln(stdout, queryLine(al, a.output == "extended", a.formatTime))
 			}
 		}
 		return exitAccepted
@@ -268,7 +260,7 @@ func (a *alertCmd) listKept(stdout io.Writer, fail func(int, string, ...any) int
 		}
 	} else {
 		for _, k := range kept {
-			fmt.Fprintln(stdout, keptLine(k))
+			fmt.Fprintln(stdout, keptLine(k, a.formatTime))
 		}
 	}
 	if listErr != nil {
@@ -278,13 +270,13 @@ func (a *alertCmd) listKept(stdout io.Writer, fail func(int, string, ...any) int
 }
 
 // keptLine is how `alert list --local` lists a kept alert.
-func keptLine(k alertclient.KeptAlert) string {
+func keptLine(k alertclient.KeptAlert, format func(time.Time) string) string {
 	expires := "never"
 	if !k.Expires.IsZero() {
-		expires = k.Expires.Format(time.RFC3339)
+		expires = format(k.Expires)
 	}
-	line := fmt.Sprintf("%s %s starts=%s since=%s expires=%s", alertclient.Printable(k.Alert.Name()), k.Alert,
-		k.Alert.StartsAt.Format(time.RFC3339), k.Since.Format(time.RFC3339), expires)
+	line := alertclient.Printable(fmt.Sprintf("%s %s starts=%s since=%s expires=%s", k.Alert.Name(), k.Alert,
+		format(k.Alert.StartsAt), format(k.Since), expires))
 	if s, ok := k.Alert.Annotations["summary"]; ok {
 		line += fmt.Sprintf(" summary=%q", s)
 	}
@@ -365,12 +357,12 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 // does. Every string in it came from Alertmanager and is printed through
 // alertclient.Printable (Alert.String quotes label values, %q the
 // others); a field Alertmanager left out shows as "-".
-func queryLine(al *models.GettableAlert, extended bool) string {
+func queryLine(al *models.GettableAlert, extended bool, format func(time.Time) string) string {
 	at := func(t *strfmt.DateTime) string {
 		if t == nil {
 			return "-"
 		}
-		return time.Time(*t).Format(time.RFC3339)
+		return alertclient.Printable(format(time.Time(*t)))
 	}
 	state := "-"
 	if al.Status != nil && al.Status.State != nil {
@@ -507,24 +499,4 @@ func (a *alertCmd) spoolDirectory() (string, error) {
 		return "", err
 	}
 	return cfg.Spool.Directory, nil
-}
-
-func (a *alertCmd) config() (*alertclient.Config, error) {
-	if a.configFile != "" {
-		if len(a.urls) > 0 || a.httpConfig != "" {
-			return nil, errors.New("--alert.config.file and --alertmanager.url/--http.config.file exclude each other")
-		}
-		cfg, err := alertclient.LoadConfig(a.configFile)
-		if err != nil {
-			return nil, err
-		}
-		if a.spoolDir != "" {
-			cfg.Spool.Directory = a.spoolDir
-		}
-		return cfg, nil
-	}
-	if len(a.urls) == 0 {
-		return nil, errors.New("no Alertmanager: give --alert.config.file or --alertmanager.url")
-	}
-	return alertclient.FlagConfig(a.urls, a.httpConfig, a.spoolDir, 0)
 }

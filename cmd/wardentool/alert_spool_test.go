@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// TestMain gives the tests a HOME and an XDG_STATE_HOME of their own: the
-// default spool and amtool's config file are found there, never in the
-// home of whoever runs the tests.
+// TestMain gives the tests a HOME, an XDG_STATE_HOME and an /etc/amtool
+// of their own: the default spool and amtool's config files are found
+// there, never in the home or on the machine of whoever runs the tests.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wardentool-test-home")
 	if err != nil {
@@ -21,6 +21,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("HOME", filepath.Join(dir, "home"))
 	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	systemAmtoolConfig = filepath.Join(dir, "etc", "amtool", "config.yml")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
