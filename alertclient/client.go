@@ -20,6 +20,7 @@ import (
 	httptransport "github.com/go-openapi/runtime/client"
 	"github.com/go-openapi/strfmt"
 	amclient "github.com/prometheus/alertmanager/api/v2/client/alert"
+	"github.com/prometheus/alertmanager/api/v2/client/silence"
 	"github.com/prometheus/alertmanager/api/v2/models"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/config"
@@ -83,9 +84,10 @@ type Client struct {
 }
 
 type endpoint struct {
-	url     string
-	api     amclient.ClientService
-	timeout time.Duration
+	url      string
+	api      amclient.ClientService
+	silences silence.ClientService
+	timeout  time.Duration
 }
 
 // New builds a client. It does no network I/O. It applies the defaults to
@@ -132,9 +134,10 @@ func New(opts Options) (*Client, error) {
 			// from the URL, so that https is really used.
 			rt := httptransport.NewWithClient(u.Host, path.Join("/", u.Path, "api/v2"), []string{u.Scheme}, hc)
 			c.endpoints = append(c.endpoints, &endpoint{
-				url:     u.Redacted(),
-				api:     amclient.New(rt, strfmt.Default),
-				timeout: time.Duration(am.Timeout),
+				url:      u.Redacted(),
+				api:      amclient.New(rt, strfmt.Default),
+				silences: silence.New(rt, strfmt.Default),
+				timeout:  time.Duration(am.Timeout),
 			})
 		}
 	}

@@ -358,12 +358,7 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 // alertclient.Printable (Alert.String quotes label values, %q the
 // others); a field Alertmanager left out shows as "-".
 func queryLine(al *models.GettableAlert, extended bool, format func(time.Time) string) string {
-	at := func(t *strfmt.DateTime) string {
-		if t == nil {
-			return "-"
-		}
-		return alertclient.Printable(format(time.Time(*t)))
-	}
+	at := func(t *strfmt.DateTime) string { return apiTime(t, format) }
 	state := "-"
 	if al.Status != nil && al.Status.State != nil {
 		state = alertclient.Printable(*al.Status.State)
@@ -380,6 +375,15 @@ func queryLine(al *models.GettableAlert, extended bool, format func(time.Time) s
 		line += fmt.Sprintf(" summary=%q", al.Annotations["summary"])
 	}
 	return line
+}
+
+// apiTime prints a time from Alertmanager's API in format, "-" when it
+// left it out.
+func apiTime(t *strfmt.DateTime, format func(time.Time) string) string {
+	if t == nil {
+		return "-"
+	}
+	return alertclient.Printable(format(time.Time(*t)))
 }
 
 // printableLines is alertclient.Printable line by line: the lines of a

@@ -54,6 +54,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tokenFile := tokenNewCmd.Flag("token-file", "Write the token into this new file (mode 0600) instead of printing it.").String()
 
 	alertCmd := addAlertCommands(app)
+	silenceCmd := addSilenceCommands(app)
 	fleetCmd := addFleetCommands(app)
 
 	checkCmd := app.Command("check", "Check configuration files.")
@@ -86,6 +87,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCheckWeb(*checkWebFiles, *checkStrict, stdout, stderr)
 	case alertCmd.send.FullCommand(), alertCmd.resolve.FullCommand(), alertCmd.query.FullCommand(), alertCmd.flush.FullCommand():
 		return alertCmd.run(cmd, stdin, stdout, stderr)
+	case silenceCmd.selected(cmd):
+		return silenceCmd.run(cmd, stdout, stderr)
 	case fleetCmd.selected(cmd):
 		return fleetCmd.run(cmd, stdin, stdout, stderr)
 	}
