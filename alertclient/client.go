@@ -46,6 +46,11 @@ type Options struct {
 	// Progress, if set, is called after each batch a Send delivered or
 	// spooled, with the alerts done so far and in all.
 	Progress func(done, total int)
+	// Retrying, if set, is called before each wait to retry an
+	// Alertmanager, with what failed and when the next attempt is: a
+	// command on a terminal says so instead of waiting in silence. It is
+	// called from the per-Alertmanager workers, concurrently.
+	Retrying func(alertmanager string, err error, next time.Time)
 	// MaxResponseBytes bounds what is read of one answer from an
 	// Alertmanager; 0 means DefaultMaxResponseBytes. A larger answer to a
 	// query is an error wrapping ErrResponseTooLarge, never a list cut
@@ -77,6 +82,7 @@ type Client struct {
 	spool       *Spool
 	metrics     *metrics
 	progress    func(done, total int)
+	retrying    func(alertmanager string, err error, next time.Time)
 
 	mu sync.Mutex
 	// loop is the alert loop's dispatcher while FlushLoop runs.
@@ -115,7 +121,7 @@ func New(opts Options) (*Client, error) {
 	if maxResponse < 0 {
 		return nil, errors.New("alertclient: MaxResponseBytes must be positive")
 	}
-	c := &Client{cfg: &cfg, maxResponse: maxResponse, logger: opts.Logger, metrics: newMetrics(), progress: opts.Progress}
+	c := &Client{cfg: &cfg, maxResponse: maxResponse, logger: opts.Logger, metrics: newMetrics(), progress: opts.Progress, retrying: opts.Retrying}
 	for i, am := range cfg.Alertmanagers {
 		// prometheus/common's client re-reads certificates, keys and
 		// credential files when they change on disk.

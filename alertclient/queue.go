@@ -275,6 +275,9 @@ func (d *dispatcher) post(w *worker, j *job) {
 		// Full jitter: a random wait up to the backoff, so that many
 		// senders do not return to a recovering Alertmanager together.
 		wait := rand.N(backoff) + time.Millisecond
+		if c.retrying != nil {
+			c.retrying(w.ep.url, err, time.Now().Add(wait))
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-d.ctx.Done():

@@ -18,7 +18,6 @@ import (
 	"github.com/alecthomas/units"
 	"github.com/go-openapi/strfmt"
 	"github.com/prometheus/alertmanager/api/v2/models"
-	"golang.org/x/term"
 
 	"github.com/warden-exporter/warden/alertclient"
 )
@@ -49,6 +48,8 @@ type alertCmd struct {
 	local        bool
 	// spool is the spool the command used, for its report.
 	spool spoolChoice
+	// endProgress takes the progress line away before the report.
+	endProgress func()
 
 	send, resolve, query, flush *kingpin.CmdClause
 }
@@ -136,8 +137,11 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		cfg.Spool.Directory = dir
 	}
 	opts := alertclient.Options{Config: cfg, Logger: logger, UserAgent: name, MaxResponseBytes: int64(a.maxResponse)}
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && len(alerts) > cfg.BatchSize {
-		opts.Progress = func(done, total int) { fmt.Fprintf(stderr, "\r%d/%d alerts", done, total) }
+	if cmd != a.query.FullCommand() {
+		shown := newProgress(stderr, len(alerts))
+		shown.hook(&opts)
+		defer shown.end()
+		a.endProgress = shown.end
 	}
 	var client *alertclient.Client
 	spool := spoolChoice{dir: cfg.Spool.Directory}
@@ -285,6 +289,9 @@ func keptLine(k alertclient.KeptAlert, format func(time.Time) string) string {
 
 // report prints the outcome and picks the exit code.
 func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.Writer, fail func(int, string, ...any) int) int {
+	if a.endProgress != nil {
+		a.endProgress()
+	}
 	code := exitAccepted
 	var verr *alertclient.ValidationError
 	switch {
@@ -333,7 +340,11 @@ func (a *alertCmd) report(res *alertclient.Result, err error, stdout, stderr io.
 		fmt.Fprintln(stdout, ")")
 		for _, e := range res.Endpoints {
 			state := "accepted"
-			if !e.Accepted {
+			switch {
+			case !e.Accepted && err != nil:
+				// The error below says what each answered: once.
+				state = "not accepted"
+			case !e.Accepted:
 				state = printableLines(fmt.Sprintf("failed: %v", e.Err))
 			}
 			fmt.Fprintf(stdout, "  %s: %s after %d attempt(s)\n", e.URL, state, e.Attempts)
