@@ -99,11 +99,11 @@ func TestSilences(t *testing.T) {
 	}
 }
 
-// TestAmtoolConfigUnchanged: a user's amtool config.yml (alertmanager.url
+// TestAlertAmtoolConfigUnchanged: a user's amtool config.yml (alertmanager.url
 // and http.config.file, with TLS and the password) is all `alert send`
 // and `silence query` need; and every key amtool v0.34.2 has (its flags)
 // is accepted.
-func TestAmtoolConfigUnchanged(t *testing.T) {
+func TestAlertAmtoolConfigUnchanged(t *testing.T) {
 	am := testenv.StartAlertmanager(t, false)
 	home := t.TempDir()
 	t.Setenv("HOME", home) // inherited by wardentool
