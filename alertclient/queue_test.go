@@ -2,6 +2,7 @@ package alertclient
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,7 +151,7 @@ func TestFullQueueDropsOldest(t *testing.T) {
 	for i, j := range jobs {
 		results, _ := j.outcome(ctx)
 		for _, r := range results {
-			if dropped := r.Err == errDropped; r.URL == hung && dropped != (i == 1 || i == 2) {
+			if dropped := errors.Is(r.Err, errDropped); r.URL == hung && dropped != (i == 1 || i == 2) {
 				t.Errorf("batch %d at the hung one: %+v; want B and C dropped", i, r)
 			}
 		}

@@ -70,7 +70,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", name, err)
-		if len(args) > 0 && args[0] == "alert" {
+		if len(args) > 0 && (args[0] == "alert" || args[0] == "silence") {
 			// For scripts, 2 means "not delivered"; bad usage is invalid input.
 			return exitInvalid
 		}

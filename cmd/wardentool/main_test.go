@@ -442,3 +442,12 @@ func checkNoPasswordInCommands(t *testing.T, out string) {
 		t.Errorf("the printed curl command does not read the password from a file:\n%s", out)
 	}
 }
+
+// For scripts, 2 means "not delivered": a usage error of alert or silence
+// is invalid input, exit 1.
+func TestSilenceUsageErrorExitsOne(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"silence", "query", "--no-such-flag"}, strings.NewReader(""), &stdout, &stderr); code != 1 {
+		t.Errorf("exit %d, want 1\n%s", code, stderr.String())
+	}
+}

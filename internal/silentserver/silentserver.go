@@ -26,7 +26,7 @@ func Start(t testing.TB) string {
 			}
 			go func() {
 				defer conn.Close()
-				io.Copy(io.Discard, conn)
+				_, _ = io.Copy(io.Discard, conn)
 			}()
 		}
 	}()
