@@ -1,7 +1,6 @@
 package webconf_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,27 +19,10 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/warden-exporter/warden/internal/testlog"
 	"github.com/warden-exporter/warden/webconf"
 	"github.com/warden-exporter/warden/webconf/webconftest"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // secured is a server with a web config requiring TLS (client certificates
 // verified if given) and an auth file, whose handler answers with the
@@ -50,7 +32,7 @@ type secured struct {
 	pki      *webconftest.PKI
 	addr     string
 	srv      *webconf.Server
-	log      *syncBuffer
+	log      *testlog.Buffer
 	authPath string
 	webPath  string
 	tokens   map[string]string
@@ -85,7 +67,7 @@ basic_auth_users:
 	if err := os.WriteFile(webPath, []byte(webYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &secured{t: t, pki: p, log: &syncBuffer{}, tokens: map[string]string{}, webPath: webPath}
+	s := &secured{t: t, pki: p, log: &testlog.Buffer{}, tokens: map[string]string{}, webPath: webPath}
 	for _, name := range []string{"ci-scraper", "other"} {
 		tok, h, err := webconf.NewToken()
 		if err != nil {
@@ -279,7 +261,7 @@ func TestAuditLogNamesReasonNotSecret(t *testing.T) {
 
 func TestTLSRefusalsAreAudited(t *testing.T) {
 	path, _ := fixtureDir(t, "mtls-basic.good.yml")
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	addrs := []string{"127.0.0.1:0"}
 	srv, err := webconf.New(webconf.Options{
 		Flags:   &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-exporter/warden/internal/testlog"
 	"github.com/warden-exporter/warden/webconf"
 	"github.com/warden-exporter/warden/webconf/webconftest"
 )
@@ -21,7 +22,7 @@ import (
 // is neither.
 func TestTLSRefusalReasons(t *testing.T) {
 	path, p := fixtureDir(t, "allowed-sans.good.yml")
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	srv := startServer(t, path, slog.New(slog.NewJSONHandler(logs, nil)))
 	addr := srv.Addrs()[0].String()
 	other := webconftest.NewPKI(t, t.TempDir())

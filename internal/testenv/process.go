@@ -8,10 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/warden-exporter/warden/internal/testlog"
 )
 
 // stopGrace is how long Stop lets a program shut down after SIGTERM before
@@ -28,7 +29,7 @@ const stopGrace = 10 * time.Second
 // Exited, at once and as often as they like.
 type Process struct {
 	cmd   *exec.Cmd
-	log   *syncBuffer
+	log   *testlog.Buffer
 	done  chan struct{}
 	state *os.ProcessState // written once, before done is closed
 }
@@ -39,29 +40,11 @@ func (p *Process) Log() string { return p.log.String() }
 // PID returns the process ID.
 func (p *Process) PID() int { return p.cmd.Process.Pid }
 
-// syncBuffer is a bytes.Buffer safe for a writing process and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Start runs a program with its output kept for the test log, and stops it
 // when the test ends.
 func Start(t testing.TB, path string, args ...string) *Process {
 	t.Helper()
-	p := &Process{cmd: exec.Command(path, args...), log: &syncBuffer{}, done: make(chan struct{})}
+	p := &Process{cmd: exec.Command(path, args...), log: &testlog.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
