@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/warden-exporter/warden/internal/atomicfile"
 )
 
 // Kept alerts are firing alerts the alert loop re-sends until they are
@@ -521,5 +523,5 @@ func (k *KeptAlerts) removeLocked(labelSets []map[string]string) error {
 			return fmt.Errorf("kept alerts: forget %s: %w", Alert{Labels: labels}, err)
 		}
 	}
-	return syncDir(k.Dir())
+	return atomicfile.SyncDir(k.Dir())
 }

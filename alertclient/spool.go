@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/warden-exporter/warden/internal/atomicfile"
 )
 
 // The spool's directory holds, besides the batches:
@@ -162,7 +164,7 @@ func (s *Spool) present(create bool) (bool, error) {
 		}
 		// Make the new directory itself durable, or the batches fsynced
 		// into it could vanish with it.
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Dir(dir)); err != nil {
 			return false, fmt.Errorf("create alert spool %s: %w", dir, err)
 		}
 	}
@@ -269,7 +271,7 @@ func (s *Spool) writeFile(name string, data []byte) (err error) {
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := atomicfile.SyncDir(s.dir); err != nil {
 		// The caller is told the batch is not spooled: do not leave it
 		// there to be delivered as a duplicate of whatever it does next.
 		_ = os.Remove(final) // best effort: the error returned already says "not spooled"
@@ -313,7 +315,7 @@ func (s *Spool) Flush(ctx context.Context, deliver func(context.Context, []Alert
 	if changed {
 		// Removals and renames that do not reach the disk only cause a
 		// duplicate delivery or a corrupt file reported again.
-		if err := syncDir(s.dir); err != nil {
+		if err := atomicfile.SyncDir(s.dir); err != nil {
 			errs = append(errs, fmt.Errorf("alert spool: %w", err))
 		}
 	}
@@ -677,18 +679,4 @@ func decodeBatch(data []byte) ([]Alert, error) {
 		return nil, fmt.Errorf("invalid alerts: %w", err)
 	}
 	return alerts, nil
-}
-
-// syncDir makes the directory's entries (creations, renames, removals)
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
 }

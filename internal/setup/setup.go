@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/warden-exporter/warden/internal/atomicfile"
 	"github.com/warden-exporter/warden/internal/pki"
 )
 
@@ -234,15 +235,7 @@ func writeFiles(dir string, files []file) (err error) {
 			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
 		}
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
+	return atomicfile.SyncDir(dir)
 }
 
 // writeTemp writes f to a new file in dir and returns its path. The file
