@@ -93,28 +93,29 @@ func (a *auditLog) refused(e auditEntry) {
 
 // flush writes the merged refusals.
 func (a *auditLog) flush() {
+	type line struct {
+		key auditKey
+		merged
+	}
 	a.mu.Lock()
-	var lines []any
-	n := 0
+	var lines []line
 	for k, m := range a.pending {
-		if n == maxMergedLines {
+		if len(lines) == maxMergedLines {
 			break
 		}
-		lines = append(lines, k, *m)
+		lines = append(lines, line{k, *m})
 		delete(a.pending, k)
-		n++
 	}
 	overflow := a.overflow
 	a.overflow = map[Reason]int64{}
 	a.mu.Unlock()
 
-	for i := 0; i < len(lines); i += 2 {
-		k, m := lines[i].(auditKey), lines[i+1].(merged)
-		args := []any{"source", k.source}
-		if k.user != "" {
-			args = append(args, "user", k.user)
+	for _, l := range lines {
+		args := []any{"source", l.key.source}
+		if l.key.user != "" {
+			args = append(args, "user", l.key.user)
 		}
-		a.logger.Warn("requests refused", append(args, "reason", k.reason.Text(), "count", m.count, "since", m.since)...)
+		a.logger.Warn("requests refused", append(args, "reason", l.key.reason.Text(), "count", l.count, "since", l.since)...)
 	}
 	for r, c := range overflow {
 		a.logger.Warn("requests refused", "source", "(many)", "reason", r.Text(), "count", c)

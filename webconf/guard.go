@@ -190,9 +190,11 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request, s *state, v verdi
 	g.metrics.refused.WithLabelValues(string(v.reason)).Inc()
 	e := auditEntry{reason: v.reason, remote: r.RemoteAddr, source: sourceOf(r),
 		args: []any{"identity", strings.Join(v.ids, ","), "method", r.Method, "path", r.URL.Path, "status", v.status}}
-	if user, _, ok := r.BasicAuth(); ok {
-		if _, exists := s.users[user]; exists {
-			e.user = user
+	for _, id := range v.ids { // decide put the user it checked among them
+		if user, ok := strings.CutPrefix(id, "user:"); ok {
+			if _, exists := s.users[user]; exists {
+				e.user = user
+			}
 		}
 	}
 	g.audit.refused(e)

@@ -18,7 +18,8 @@ import (
 // Credentials that passed bcrypt are cached, keyed by an HMAC with a
 // per-process key, so that a scrape with known credentials costs no
 // bcrypt and is never rate limited; only new credentials spend a token of
-// their source's and the global limiter.
+// their source's limiter and, once a check from that source has failed,
+// of the global one.
 type passwords struct {
 	cacheKey []byte
 	// gate lets one bcrypt check run at a time, so that guessing takes at

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -146,7 +147,7 @@ func (p *Program) RunContext(ctx context.Context, args []string, setup Setup) in
 	if alerts != nil {
 		always = append(always, alerts)
 	}
-	handler, err := p.handler(metrics, logger, func() []prometheus.Collector { return append(always, srv.Metrics()) })
+	handler, err := p.handler(metrics, logger, func() []prometheus.Collector { return append(slices.Clip(always), srv.Metrics()) })
 	if err != nil {
 		logger.Error("Couldn't build the handler", "err", err)
 		return 1
