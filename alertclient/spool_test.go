@@ -630,7 +630,10 @@ func TestSpoolSurvivesKill9(t *testing.T) {
 
 			target := 3 + rand.IntN(40)
 			acked := map[int]bool{}
-			timeout := time.After(2 * time.Second)
+			// Each Put fsyncs a file and the directory: on a busy disk
+			// forty of them take seconds. The bound only stops a hung
+			// helper.
+			timeout := time.After(30 * time.Second)
 			for len(acked) < target {
 				select {
 				case seq, ok := <-acks:
@@ -641,7 +644,7 @@ func TestSpoolSurvivesKill9(t *testing.T) {
 				case <-timeout:
 					cmd.Process.Kill()
 					cmd.Wait()
-					t.Fatalf("helper acknowledged only %d batches in 2s: %s", len(acked), cmd.Stderr)
+					t.Fatalf("helper acknowledged only %d batches in 30s: %s", len(acked), cmd.Stderr)
 				}
 			}
 			time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
@@ -717,7 +720,7 @@ func TestSpoolKillHelper(t *testing.T) {
 		t.Skip("helper process")
 	}
 	s := openTestSpool(t, dir, 0)
-	deadline := time.Now().Add(10 * time.Second) // should the parent be gone
+	deadline := time.Now().Add(60 * time.Second) // should the parent be gone
 	for seq := 0; time.Now().Before(deadline); seq++ {
 		if err := s.Put(killBatch(seq)); err != nil {
 			t.Fatal(err)
