@@ -280,7 +280,10 @@ func (c *Client) spoolRest(alerts []Alert, res *Result, cause error) error {
 	return fmt.Errorf("%w: %w", ErrSpooled, cause)
 }
 
-// Flush delivers what waits in the spool, oldest first.
+// Flush delivers what waits in the spool, oldest first. When no
+// Alertmanager took a batch but it may yet (unreachable, 5xx, 429), the
+// batch stays in the spool and the error is ErrSpooled, as for a Send;
+// a refusal or a corrupt file is not.
 func (c *Client) Flush(ctx context.Context) (*Result, error) {
 	res := &Result{}
 	if c.spool == nil {
@@ -291,6 +294,9 @@ func (c *Client) Flush(ctx context.Context) (*Result, error) {
 		res.FromSpool, res.Delivered = n, n
 		return err
 	})
+	if errors.Is(err, errTransient) && !errors.Is(err, ErrSpoolCorrupt) {
+		err = fmt.Errorf("%w: %w", ErrSpooled, err)
+	}
 	return res, err
 }
 

@@ -422,8 +422,9 @@ func (c *Client) Kept() ([]KeptAlert, error) {
 // times four ahead (or at its expiry), and forgets those that expired.
 // The alert loop calls it every resend_interval; a timer running
 // `wardentool alert flush` does the same. What is not delivered is not
-// spooled: the next round sends it again. Result.Kept counts the alerts
-// sent.
+// spooled: it stays kept and the next round sends it again; when no
+// Alertmanager took it but one may yet, the error is ErrSpooled.
+// Result.Kept counts the alerts sent.
 //
 // A Resolve in another process does not wait for a round (which can last
 // while no Alertmanager answers) and may overtake it: the round's firing
@@ -456,7 +457,7 @@ func (c *Client) ResendKept(ctx context.Context) (*Result, error) {
 		errs = append(errs, err)
 		c.logger.Info("kept alerts expired, no longer re-sent", "alerts", n)
 	}
-	errs = append(errs, c.dispatch(ctx, func(d *dispatcher) error {
+	sent := c.dispatch(ctx, func(d *dispatcher) error {
 		var errs []error
 		for start := 0; start < len(alerts); start += c.cfg.BatchSize {
 			batch := alerts[start:min(start+c.cfg.BatchSize, len(alerts))]
@@ -475,8 +476,15 @@ func (c *Client) ResendKept(ctx context.Context) (*Result, error) {
 			errs = append(errs, err)
 		}
 		return errors.Join(errs...)
-	}))
-	return res, errors.Join(errs...)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return res, errors.Join(err, sent)
+	}
+	if errors.Is(sent, errTransient) {
+		// Still kept: the next round sends them again.
+		return res, fmt.Errorf("%w: %w", ErrSpooled, sent)
+	}
+	return res, sent
 }
 
 // forgotten returns, resolved at now, those of alerts no longer kept.

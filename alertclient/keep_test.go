@@ -333,3 +333,43 @@ func TestResolveOvertakingAResendRound(t *testing.T) {
 		t.Errorf("Alertmanager was told last %+v: firing after its resolution (all: %+v)", last, got)
 	}
 }
+
+// A flush or a re-send round that no Alertmanager took, but one may yet
+// (503, retried until the deadline), ends in ErrSpooled: the batch is
+// still spooled and the alert still kept, as after a Send that spooled.
+// A refusal (400) is not ErrSpooled. The fake answers what a real
+// Alertmanager does not on demand.
+func TestFlushUndeliveredIsSpooled(t *testing.T) {
+	for _, tt := range []struct {
+		status  int
+		spooled bool
+	}{
+		{http.StatusServiceUnavailable, true},
+		{http.StatusBadRequest, false},
+	} {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			f := newFakeAM(t, http.StatusOK, tt.status) // the Keep goes through
+			c := keepClient(t, t.TempDir(), time.Minute, f)
+			if _, err := c.Keep(context.Background(), []Alert{{Labels: map[string]string{"alertname": "Kept"}}}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.spool.Put([]Alert{{Labels: map[string]string{"alertname": "Spooled"}}}); err != nil {
+				t.Fatal(err)
+			}
+			for name, round := range map[string]func(context.Context) (*Result, error){"Flush": c.Flush, "ResendKept": c.ResendKept} {
+				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				res, err := round(ctx)
+				cancel()
+				if err == nil || errors.Is(err, ErrSpooled) != tt.spooled || res.Delivered != 0 {
+					t.Errorf("%s with Alertmanager answering %d: res %+v, err %v; want ErrSpooled %v", name, tt.status, res, err, tt.spooled)
+				}
+			}
+			if st, err := c.spool.Stats(); err != nil || st.Batches != 1 {
+				t.Errorf("spool %+v (%v), want the batch still there", st, err)
+			}
+			if kept, err := c.Kept(); err != nil || len(kept) != 1 {
+				t.Errorf("kept %+v (%v), want the alert still kept", kept, err)
+			}
+		})
+	}
+}

@@ -196,7 +196,7 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		if len(kept.Endpoints) > 0 {
 			res.Endpoints = kept.Endpoints
 		}
-		return a.report(res, errors.Join(err, kerr), stdout, stderr, fail)
+		return a.report(res, flushError(err, kerr), stdout, stderr, fail)
 	case a.resolve.FullCommand():
 		res, err := client.Resolve(ctx, alerts)
 		return a.report(res, err, stdout, stderr, fail)
@@ -209,6 +209,23 @@ func (a *alertCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) in
 		return a.report(res, err, stdout, stderr, fail)
 	}
 }
+
+// flushError joins the errors of a flush's two parts, the spool and the
+// kept alerts. It is ErrSpooled (exit 3: nothing lost, the next flush
+// tries again) only when each part failed that way: a refusal in one is
+// not hidden behind alerts waiting in the other.
+func flushError(spool, kept error) error {
+	err := errors.Join(spool, kept)
+	for _, e := range []error{spool, kept} {
+		if e != nil && !errors.Is(e, alertclient.ErrSpooled) {
+			return notSpooled{err}
+		}
+	}
+	return err
+}
+
+// notSpooled hides the ErrSpooled in an error that also holds a worse one.
+type notSpooled struct{ error }
 
 // keptPayload is alerts as --keep-firing sends them first: ending four
 // resend intervals ahead.

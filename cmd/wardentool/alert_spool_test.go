@@ -2,12 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warden-exporter/warden/alertclient"
 )
 
 // TestMain gives the tests a HOME, an XDG_STATE_HOME and an /etc/amtool
@@ -102,6 +107,52 @@ func TestAlertDefaultSpool(t *testing.T) {
 	}
 	if got := am.posted(); len(got) != 2 || got[1].Labels["alertname"] != "Waiting" {
 		t.Errorf("Alertmanager got %+v, want Delivered then Waiting", got)
+	}
+}
+
+// A flush that no Alertmanager takes leaves the spooled batch and the kept
+// alert where they are and exits 3, as a send that spooled does: a timer
+// running it while Alertmanager is down does not report alerts lost. A
+// refusal is exit 2, also when the other part only waits.
+func TestAlertFlushWhileAlertmanagerDown(t *testing.T) {
+	spool := filepath.Join(t.TempDir(), "spool")
+	down := closedAlertmanager(t)
+	flags := []string{"--alertmanager.url=" + down, "--spool.dir=" + spool, "--timeout=2s"}
+	if code, stdout, stderr := runTool(t, "", append([]string{"alert", "send", "Waiting"}, flags...)...); code != exitSpooled {
+		t.Fatalf("send: exit %d, want %d\n%s%s", code, exitSpooled, stdout, stderr)
+	}
+	if code, stdout, stderr := runTool(t, "", append([]string{"alert", "send", "--keep-firing", "Kept"}, flags...)...); code != exitSpooled {
+		t.Fatalf("send --keep-firing: exit %d, want %d\n%s%s", code, exitSpooled, stdout, stderr)
+	}
+	code, stdout, stderr := runTool(t, "", append([]string{"alert", "flush"}, flags...)...)
+	if code != exitSpooled {
+		t.Errorf("flush with the Alertmanager down: exit %d, want %d\n%s%s", code, exitSpooled, stdout, stderr)
+	}
+	s, err := alertclient.OpenSpool(spool, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Stats(); err != nil || st.Batches != 2 { // Waiting, and Kept's first send
+		t.Errorf("spool after the flush: %+v %v, want both batches", st, err)
+	}
+	kept, err := alertclient.OpenKeptAlerts(spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := kept.List(); err != nil || len(list) != 1 {
+		t.Errorf("kept after the flush: %+v %v, want Kept", list, err)
+	}
+
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusBadRequest)
+	}))
+	defer refusing.Close()
+	flags[0] = "--alertmanager.url=" + refusing.URL
+	if code, stdout, stderr := runTool(t, "", append([]string{"alert", "flush"}, flags...)...); code != exitNotDelivered {
+		t.Errorf("flush refused: exit %d, want %d\n%s%s", code, exitNotDelivered, stdout, stderr)
+	}
+	if e := flushError(fmt.Errorf("x: %w", alertclient.ErrSpooled), errors.New("refused")); errors.Is(e, alertclient.ErrSpooled) {
+		t.Errorf("flushError(spooled, refused) = %v: still ErrSpooled", e)
 	}
 }
 
