@@ -595,8 +595,14 @@ func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
 	wg.Go(func() { c.resendLoop(ctx) })
 	defer wg.Wait()
 	// At once first: what a stopped exporter left in the spool goes as
-	// soon as it is back.
+	// soon as it is back. After a failure, from one interval up to
+	// max(interval, max_backoff): a refusal comes back at once, and an
+	// Alertmanager refusing our password must not be asked again without
+	// a pause.
 	wait := time.Duration(0)
+	failed := func() {
+		wait = min(max(2*wait, interval), max(interval, time.Duration(c.cfg.Retry.MaxBackoff)))
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -605,7 +611,8 @@ func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
 		}
 		st, err := c.spool.Stats()
 		if err != nil {
-			c.logger.Error("read alert spool", "err", err)
+			failed()
+			c.logger.Error("read alert spool", "retry_in", wait, "err", err)
 			continue
 		}
 		if st.Batches == 0 {
@@ -616,7 +623,7 @@ func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
 		res, err := c.Flush(fctx)
 		cancel()
 		if err != nil {
-			wait = min(2*wait, max(interval, time.Duration(c.cfg.Retry.MaxBackoff)))
+			failed()
 			c.logger.Warn("alert spool not delivered yet", "delivered", res.Delivered, "retry_in", wait, "err", err)
 			continue
 		}

@@ -373,3 +373,21 @@ func TestFlushUndeliveredIsSpooled(t *testing.T) {
 		})
 	}
 }
+
+// FlushLoop waits between tries when the spool cannot be delivered: an
+// Alertmanager that refuses at once (a wrong password) gets a try an
+// interval, not a loop without pause.
+func TestFlushLoopWaitsAfterARefusal(t *testing.T) {
+	f := newFakeAM(t, http.StatusUnauthorized)
+	c := keepClient(t, t.TempDir(), time.Hour, f)
+	if err := c.spool.Put(alertsNamed("Refused")); err != nil {
+		t.Fatal(err)
+	}
+	const interval, run = 100 * time.Millisecond, 550 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), run)
+	defer cancel()
+	c.FlushLoop(ctx, interval)
+	if n := f.posts.Load(); n < 2 || n > 8 {
+		t.Errorf("%d posts in %s with a flush interval of %s, want about 6", n, run, interval)
+	}
+}
