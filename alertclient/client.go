@@ -212,10 +212,10 @@ func (c *Client) send(d *dispatcher, ctx context.Context, alerts []Alert, res *R
 	if c.spool != nil {
 		n, err := c.flush(d, ctx, res)
 		res.FromSpool = n
-		if onlyCorrupt(err) {
-			// The good batches went; the torn ones are set aside and
-			// reported, and must not hold up new alerts.
-			c.logger.Error("alert spool holds corrupt files, set aside", "err", err)
+		if onlySetAside(err) {
+			// The good batches went; the torn or refused ones are set
+			// aside and reported, and must not hold up new alerts.
+			c.logger.Error("alert spool files set aside", "err", err)
 			err = nil
 		}
 		if err != nil {
@@ -245,20 +245,21 @@ func (c *Client) send(d *dispatcher, ctx context.Context, alerts []Alert, res *R
 	return nil
 }
 
-// onlyCorrupt reports whether err says only that spool files were corrupt.
-func onlyCorrupt(err error) bool {
+// onlySetAside reports whether err says only that spool files were set
+// aside, corrupt or refused.
+func onlySetAside(err error) bool {
 	if err == nil {
 		return false
 	}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range joined.Unwrap() {
-			if !onlyCorrupt(e) {
+			if !onlySetAside(e) {
 				return false
 			}
 		}
 		return true
 	}
-	return errors.Is(err, ErrSpoolCorrupt)
+	return errors.Is(err, ErrSpoolCorrupt) || errors.Is(err, ErrBatchRefused)
 }
 
 // spoolRest writes alerts to the spool after cause kept them from an
@@ -294,7 +295,7 @@ func (c *Client) Flush(ctx context.Context) (*Result, error) {
 		res.FromSpool, res.Delivered = n, n
 		return err
 	})
-	if errors.Is(err, errTransient) && !errors.Is(err, ErrSpoolCorrupt) {
+	if errors.Is(err, errTransient) && !errors.Is(err, ErrSpoolCorrupt) && !errors.Is(err, ErrBatchRefused) {
 		err = fmt.Errorf("%w: %w", ErrSpooled, err)
 	}
 	return res, err
@@ -322,6 +323,16 @@ func (c *Client) sendContext(ctx context.Context) (context.Context, context.Canc
 // errTransient marks failures that may pass: worth a retry and the spool.
 var errTransient = errors.New("transient")
 
+// errContentRefused marks an Alertmanager's refusal of what a batch holds
+// (400, 413, 422), as opposed to one of the sender (401, 403) or of the
+// URL: a batch every Alertmanager refused so is ErrBatchRefused.
+var errContentRefused = errors.New("refused for its content")
+
+type contentRefusal struct{ error }
+
+func (e contentRefusal) Unwrap() error      { return e.error }
+func (contentRefusal) Is(target error) bool { return target == errContentRefused }
+
 func (c *Client) postOnce(ctx context.Context, ep *endpoint, body models.PostableAlerts) error {
 	ctx, cancel := context.WithTimeout(ctx, ep.timeout)
 	defer cancel()
@@ -334,7 +345,13 @@ func (c *Client) postOnce(ctx context.Context, ep *endpoint, body models.Postabl
 	}
 	if resp.status != 0 {
 		refusal := resp.err()
-		if resp.status == http.StatusTooManyRequests || resp.status >= 500 {
+		switch resp.status {
+		case http.StatusTooManyRequests:
+			return fmt.Errorf("%w: %w", errTransient, refusal)
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+			return contentRefusal{refusal}
+		}
+		if resp.status >= 500 {
 			return fmt.Errorf("%w: %w", errTransient, refusal)
 		}
 		return refusal

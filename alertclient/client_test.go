@@ -300,6 +300,62 @@ func TestCorruptSpoolFileDoesNotBlockSending(t *testing.T) {
 	}
 }
 
+// A spooled batch that every Alertmanager refuses for what it holds (here
+// 413, as a proxy with a body limit answers) is set aside as *.refused and
+// reported, and neither the batches behind it nor new alerts wait for it:
+// they were spooled behind it for ever. A refusal of the sender (401)
+// keeps the batch, to go once the credentials are mended. The fake
+// answers what a real Alertmanager does not on demand.
+func TestRefusedSpoolBatchDoesNotBlock(t *testing.T) {
+	for _, tt := range []struct {
+		status  int
+		setAside bool
+	}{
+		{http.StatusRequestEntityTooLarge, true},
+		{http.StatusUnprocessableEntity, true},
+		{http.StatusUnauthorized, false},
+	} {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			spool := t.TempDir()
+			s, err := OpenSpool(spool, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"Refused", "Behind"} {
+				if err := s.Put(alertsNamed(name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := newFakeAM(t, tt.status, 200) // the first batch is refused, the rest accepted
+			c := testClient(t, spool, []*fakeAM{f})
+			res, err := c.Send(context.Background(), alertsNamed("New"))
+			st, serr := c.spool.Stats()
+			if serr != nil {
+				t.Fatal(serr)
+			}
+			if !tt.setAside {
+				if !errors.Is(err, ErrSpooled) || st.Batches != 3 || st.Refused != 0 || f.count() != 0 {
+					t.Errorf("res %+v, err %v, spool %+v, %d accepted; want all three spooled, in order", res, err, st, f.count())
+				}
+				return
+			}
+			if err != nil || res.Delivered != 1 || res.FromSpool != 1 {
+				t.Errorf("res %+v err %v; want Behind from the spool and New delivered", res, err)
+			}
+			if got := f.alerts(); len(got) != 2 || got[0].Labels["alertname"] != "Behind" || got[1].Labels["alertname"] != "New" {
+				t.Errorf("Alertmanager accepted %+v, want Behind then New", got)
+			}
+			if st.Batches != 0 || st.Refused != 1 {
+				t.Errorf("spool %+v, want the refused batch kept aside and nothing waiting", st)
+			}
+			c2 := testClient(t, spool, []*fakeAM{newFakeAM(t, 200)})
+			if res, err := c2.Flush(context.Background()); err != nil || res.Delivered != 0 {
+				t.Errorf("a later flush: res %+v err %v; want nothing sent again", res, err)
+			}
+		})
+	}
+}
+
 // A Config built in Go is safe with its numbers at zero: New gives every
 // number and duration left at zero its default, and a send then uses it (a retry
 // waits, batches advance, requests have time, alerts spool), where it

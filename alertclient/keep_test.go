@@ -337,7 +337,7 @@ func TestResolveOvertakingAResendRound(t *testing.T) {
 // A flush or a re-send round that no Alertmanager took, but one may yet
 // (503, retried until the deadline), ends in ErrSpooled: the batch is
 // still spooled and the alert still kept, as after a Send that spooled.
-// A refusal (400) is not ErrSpooled. The fake answers what a real
+// A refusal (401) is not ErrSpooled. The fake answers what a real
 // Alertmanager does not on demand.
 func TestFlushUndeliveredIsSpooled(t *testing.T) {
 	for _, tt := range []struct {
@@ -345,7 +345,7 @@ func TestFlushUndeliveredIsSpooled(t *testing.T) {
 		spooled bool
 	}{
 		{http.StatusServiceUnavailable, true},
-		{http.StatusBadRequest, false},
+		{http.StatusUnauthorized, false},
 	} {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
 			f := newFakeAM(t, http.StatusOK, tt.status) // the Keep goes through

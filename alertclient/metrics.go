@@ -10,6 +10,7 @@ type metrics struct {
 	spoolAlerts           *prometheus.Desc
 	spoolBytes            *prometheus.Desc
 	spoolCorrupt          *prometheus.Desc
+	spoolRefused          *prometheus.Desc
 	keptAlerts            *prometheus.Desc
 	queued                *prometheus.Desc
 	spool                 *Spool
@@ -37,6 +38,8 @@ func newMetrics() *metrics {
 		spoolBytes:  prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "spool_bytes"), "Size of the spool's batch files.", nil, nil),
 		spoolCorrupt: prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "spool_corrupt_files"),
 			"Spool files found torn or corrupt, kept aside as *.corrupt for the operator.", nil, nil),
+		spoolRefused: prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "spool_refused_files"),
+			"Spooled batches every Alertmanager refused for what they hold (400, 413, 422), kept aside as *.refused for the operator.", nil, nil),
 		keptAlerts: prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "kept_alerts"),
 			"Firing alerts kept in the spool, re-sent every resend_interval until resolved or expired.", nil, nil),
 		queued: prometheus.NewDesc(prometheus.BuildFQName(ns, sub, "queue_batches"),
@@ -52,6 +55,7 @@ func (m *metrics) describe(ch chan<- *prometheus.Desc) {
 	ch <- m.spoolAlerts
 	ch <- m.spoolBytes
 	ch <- m.spoolCorrupt
+	ch <- m.spoolRefused
 	ch <- m.keptAlerts
 }
 
@@ -75,6 +79,7 @@ func (m *metrics) collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.spoolAlerts, prometheus.GaugeValue, float64(st.Alerts))
 	ch <- prometheus.MustNewConstMetric(m.spoolBytes, prometheus.GaugeValue, float64(st.Bytes))
 	ch <- prometheus.MustNewConstMetric(m.spoolCorrupt, prometheus.GaugeValue, float64(st.Corrupt))
+	ch <- prometheus.MustNewConstMetric(m.spoolRefused, prometheus.GaugeValue, float64(st.Refused))
 	kept, err := keptCount(m.spool.dir)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(m.keptAlerts, err)

@@ -351,13 +351,18 @@ func (j *job) outcome(ctx context.Context) ([]EndpointResult, error) {
 	}
 	var errs []error
 	transient := ctx.Err() != nil
+	refused := len(results) > 0 // for its content, by every Alertmanager
 	for _, r := range results {
 		errs = append(errs, fmt.Errorf("%s: %w", r.URL, r.Err))
 		transient = transient || errors.Is(r.Err, errTransient)
+		refused = refused && errors.Is(r.Err, errContentRefused)
 	}
 	err := errors.Join(errs...)
-	if transient {
+	switch {
+	case transient:
 		return results, fmt.Errorf("%w: %w", errTransient, err)
+	case refused:
+		return results, fmt.Errorf("%w: %w", ErrBatchRefused, err)
 	}
 	return results, err
 }

@@ -26,6 +26,7 @@ import (
 //
 //	<20-digit unix nanoseconds>-<8 hex digits>.json   a batch, complete and fsynced
 //	<batch>.json.corrupt                              a batch found torn or corrupt, kept for the operator
+//	<batch>.json.refused                              a batch every Alertmanager refused (ErrBatchRefused), kept for the operator
 //	tmp-*.tmp                                         a batch being written (or left by a crash)
 //	flush.lock, put.lock                              flock(2) targets
 //
@@ -42,6 +43,7 @@ import (
 const (
 	spoolBatchExt    = ".json"
 	spoolCorruptExt  = ".corrupt"
+	spoolRefusedExt  = ".refused"
 	spoolTempPrefix  = "tmp-"
 	spoolTempExt     = ".tmp"
 	spoolFlushLock   = "flush.lock"
@@ -99,6 +101,9 @@ type SpoolStats struct {
 	// Corrupt counts files kept aside as *.corrupt, and batch files found
 	// invalid that the next Flush will set aside.
 	Corrupt int
+	// Refused counts batches every Alertmanager refused for what they
+	// hold, kept aside as *.refused (see ErrBatchRefused).
+	Refused int
 }
 
 // batchFile is a batch's form on disk. SHA256 is the hex SHA-256 of the
@@ -294,6 +299,8 @@ func (s *Spool) writeFile(name string, data []byte) (err error) {
 // A batch file found torn or corrupt is never delivered: it is renamed to
 // <name>.corrupt for the operator, counted by Stats, and Flush, after
 // delivering the valid batches, returns an error naming each such file.
+// So is a batch for which deliver returns ErrBatchRefused, as
+// <name>.refused: it would block every batch behind it for ever.
 func (s *Spool) Flush(ctx context.Context, deliver func(context.Context, []Alert) error) (delivered int, err error) {
 	if present, err := s.present(false); err != nil || !present {
 		return 0, err
@@ -350,7 +357,16 @@ func (s *Spool) flushLocked(ctx context.Context, entries []fs.DirEntry, deliver 
 		case err != nil:
 			return delivered, append(errs, err), changed
 		}
-		if err := deliver(ctx, alerts); err != nil {
+		if err := deliver(ctx, alerts); errors.Is(err, ErrBatchRefused) {
+			// Retrying would never deliver it, and every batch behind it
+			// would wait forever: set it aside for the operator.
+			changed = true
+			if rerr := os.Rename(path, path+spoolRefusedExt); rerr != nil {
+				return delivered, append(errs, fmt.Errorf("deliver spooled batch %s: %w; setting it aside failed: %w", path, err, rerr)), changed
+			}
+			errs = append(errs, fmt.Errorf("deliver spooled batch %s: %w (kept as %s%s, not retried)", path, err, e.Name(), spoolRefusedExt))
+			continue
+		} else if err != nil {
 			return delivered, append(errs, fmt.Errorf("deliver spooled batch %s: %w", path, err)), changed
 		}
 		delivered += len(alerts)
@@ -380,6 +396,10 @@ func (s *Spool) Stats() (SpoolStats, error) {
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), spoolCorruptExt) && e.Type().IsRegular() {
 			st.Corrupt++
+			continue
+		}
+		if strings.HasSuffix(e.Name(), spoolRefusedExt) && e.Type().IsRegular() {
+			st.Refused++
 			continue
 		}
 		if !isBatchFile(e) {
@@ -584,6 +604,12 @@ func encodeBatch(alerts []Alert, created time.Time) ([]byte, error) {
 // ErrSpoolCorrupt marks a batch file found torn or corrupt: it is kept
 // aside as *.corrupt for the operator and never delivered.
 var ErrSpoolCorrupt = errors.New("corrupt")
+
+// ErrBatchRefused marks a batch that every Alertmanager refused for what
+// it holds (400, 413 or 422), not for who sent it or how: sending it again
+// would not help. A spooled batch refused so is set aside as *.refused,
+// and the batches behind it go on.
+var ErrBatchRefused = errors.New("refused by every Alertmanager")
 
 // ErrSpoolUntrusted marks a batch file this user may not have written: one
 // owned by another user, or not a regular file (a symbolic link put in
