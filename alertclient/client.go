@@ -320,6 +320,10 @@ func (c *Client) sendContext(ctx context.Context) (context.Context, context.Canc
 	return context.WithDeadline(ctx, deadline.Add(-reserve))
 }
 
+// DefaultFlushInterval is how often FlushLoop looks at an empty spool
+// when given no interval.
+const DefaultFlushInterval = 10 * time.Second
+
 // errTransient marks failures that may pass: worth a retry and the spool.
 var errTransient = errors.New("transient")
 
@@ -592,8 +596,12 @@ func (c *Client) Collect(ch chan<- prometheus.Metric) { c.metrics.collect(ch) }
 // it; and it re-sends the kept alerts (see Keep) at once and then every
 // resend_interval. While it runs, every Alertmanager has one queue and
 // one worker for the whole program, which Send and Flush use too: one
-// that never answers delays no other (see dispatcher).
+// that never answers delays no other (see dispatcher). An interval of
+// zero or less is DefaultFlushInterval.
 func (c *Client) FlushLoop(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultFlushInterval
+	}
 	d := c.newDispatcher(ctx, maxQueuedBatches)
 	c.mu.Lock()
 	c.loop = d

@@ -308,7 +308,7 @@ func TestCorruptSpoolFileDoesNotBlockSending(t *testing.T) {
 // answers what a real Alertmanager does not on demand.
 func TestRefusedSpoolBatchDoesNotBlock(t *testing.T) {
 	for _, tt := range []struct {
-		status  int
+		status   int
 		setAside bool
 	}{
 		{http.StatusRequestEntityTooLarge, true},

@@ -40,8 +40,9 @@ const (
 // batch when its caller stopped waiting.
 var errNoAnswer = fmt.Errorf("%w: no answer yet", errTransient)
 
-// errDropped is the result of a batch dropped from a full queue.
-var errDropped = errors.New("dropped from this Alertmanager's queue, full with older batches: it is that far behind")
+// errDropped is the result of a batch dropped from a full queue: that
+// Alertmanager may catch up, so a batch every queue dropped is spooled.
+var errDropped = fmt.Errorf("%w: dropped from this Alertmanager's queue, full with older batches: it is that far behind", errTransient)
 
 type dispatcher struct {
 	c        *Client

@@ -145,23 +145,68 @@ func cpuSeconds(b *testing.B, pid int) float64 {
 
 // peakRSS reads the process's resident set high-water mark (VmHWM) from
 // /proc, in bytes.
-func peakRSS(b *testing.B, pid int) float64 {
+func peakRSS(b *testing.B, pid int) float64 { return procStatus(b, pid, "VmHWM") }
+
+// procStatus reads a size ("1234 kB") from the process's /proc status, in
+// bytes.
+func procStatus(b testing.TB, pid int, key string) float64 {
 	b.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(v) // "1234 kB"
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			f := strings.Fields(v)
 			if len(f) == 2 && f[1] == "kB" {
 				if kb, err := strconv.ParseFloat(f[0], 64); err == nil {
 					return kb * 1024
 				}
 			}
-			b.Fatalf("/proc/%d/status: VmHWM:%s", pid, strings.TrimSpace(v))
+			b.Fatalf("/proc/%d/status: %s:%s", pid, key, strings.TrimSpace(v))
 		}
 	}
-	b.Fatalf("/proc/%d/status has no VmHWM", pid)
+	b.Fatalf("/proc/%d/status has no %s", pid, key)
 	return 0
+}
+
+// peakAnon samples the process's anonymous resident memory (RssAnon: its
+// heap, stacks and runtime, not the pages of its binary, which are page
+// cache shared with every process mapping the file) every 10 ms until
+// stop is called, which returns the highest value seen, in bytes.
+func peakAnon(b *testing.B, pid int) (stop func() float64) {
+	done := make(chan struct{})
+	result := make(chan float64, 1)
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		peak := 0.0
+		for {
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			if err == nil {
+				for line := range strings.Lines(string(data)) {
+					if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+						if f := strings.Fields(v); len(f) == 2 {
+							kb, _ := strconv.ParseFloat(f[0], 64)
+							peak = max(peak, kb*1024)
+						}
+					}
+				}
+			}
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		peak := <-result
+		if peak == 0 {
+			b.Fatalf("no RssAnon read from /proc/%d/status", pid)
+		}
+		return peak
+	}
 }

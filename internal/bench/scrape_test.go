@@ -64,6 +64,7 @@ type loadResult struct {
 	p50, p99     time.Duration
 	cpuPerScrape float64 // seconds
 	peakRSS      float64 // bytes
+	peakAnon     float64 // bytes, anonymous memory only (see peakAnon)
 }
 
 // underLoad runs the scrape load against e and measures it.
@@ -94,6 +95,7 @@ func underLoad(b *testing.B, e *exporter) loadResult {
 		errs      []error
 		started   atomic.Int64
 	)
+	stopAnon := peakAnon(b, e.proc.PID())
 	cpu0, t0 := cpuSeconds(b, e.proc.PID()), time.Now()
 	deadline := t0.Add(loadFor)
 	for _, c := range clients {
@@ -122,6 +124,7 @@ func underLoad(b *testing.B, e *exporter) loadResult {
 	wg.Wait()
 	elapsed := time.Since(t0)
 	cpu := cpuSeconds(b, e.proc.PID()) - cpu0
+	r.peakAnon = stopAnon()
 	if err := errors.Join(errs...); err != nil {
 		b.Fatalf("%s: scrape under load: %v", e.name, err)
 	}
@@ -186,6 +189,7 @@ func BenchmarkScrape(b *testing.B) {
 				ratio("p99", ms(w.p99), ms(n.p99), "p99-ms")
 				ratio("cpu/scrape", w.cpuPerScrape*1e3, n.cpuPerScrape*1e3, "cpu-ms/scrape")
 				ratio("peak-rss", w.peakRSS/(1<<20), n.peakRSS/(1<<20), "peak-rss-MiB")
+				ratio("peak-anon", w.peakAnon/(1<<20), n.peakAnon/(1<<20), "peak-anon-MiB")
 
 				// Other work on the machine skews the ratios: show how busy it was.
 				loadavg, _ := os.ReadFile("/proc/loadavg")
@@ -194,13 +198,13 @@ func BenchmarkScrape(b *testing.B) {
 					name string
 					r    loadResult
 				}{{"warden", w}, {"node_exporter", n}} {
-					b.Logf("%-13s one scrape: %d bytes, %d series (%d node_); %d scrapes, %.1f/s, p50 %v, p99 %v, %.2f ms CPU/scrape, peak RSS %.1f MiB",
+					b.Logf("%-13s one scrape: %d bytes, %d series (%d node_); %d scrapes, %.1f/s, p50 %v, p99 %v, %.2f ms CPU/scrape, peak RSS %.1f MiB (anonymous %.1f MiB)",
 						r.name, r.r.out.bytes, r.r.out.series, r.r.out.nodeSeries, r.r.scrapes, r.r.perSecond,
-						r.r.p50.Round(time.Microsecond), r.r.p99.Round(time.Microsecond), r.r.cpuPerScrape*1e3, r.r.peakRSS/(1<<20))
+						r.r.p50.Round(time.Microsecond), r.r.p99.Round(time.Microsecond), r.r.cpuPerScrape*1e3, r.r.peakRSS/(1<<20), r.r.peakAnon/(1<<20))
 				}
-				b.Logf("warden/node_exporter: scrapes/s x%.2f, p50 x%.2f, p99 x%.2f, CPU/scrape x%.2f, peak RSS x%.2f, bytes x%.2f",
+				b.Logf("warden/node_exporter: scrapes/s x%.2f, p50 x%.2f, p99 x%.2f, CPU/scrape x%.2f, peak RSS x%.2f (anonymous x%.2f), bytes x%.2f",
 					w.perSecond/n.perSecond, ms(w.p50)/ms(n.p50), ms(w.p99)/ms(n.p99),
-					w.cpuPerScrape/n.cpuPerScrape, w.peakRSS/n.peakRSS, float64(w.out.bytes)/float64(n.out.bytes))
+					w.cpuPerScrape/n.cpuPerScrape, w.peakRSS/n.peakRSS, w.peakAnon/n.peakAnon, float64(w.out.bytes)/float64(n.out.bytes))
 			}
 		})
 	}

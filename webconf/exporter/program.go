@@ -167,7 +167,7 @@ func (p *Program) RunContext(ctx context.Context, args []string, setup Setup) in
 		p.OnListen(srv.Addrs())
 	}
 	if alerts != nil {
-		go alerts.FlushLoop(ctx, alertFlushInterval)
+		go alerts.FlushLoop(ctx, alertclient.DefaultFlushInterval)
 	}
 	if err := srv.Serve(ctx); err != nil {
 		logger.Error("Server stopped", "err", err)
@@ -255,9 +255,6 @@ func (p *Program) handler(metrics Metrics, logger *slog.Logger, always func() []
 	}
 	return mux, nil
 }
-
-// alertFlushInterval is how often an exporter looks at its alert spool.
-const alertFlushInterval = 10 * time.Second
 
 // flushAtShutdown makes one last try to deliver what waits in the spool;
 // what does not go stays spooled for the next start.
