@@ -267,3 +267,70 @@ func TestUnboundedInputsRefused(t *testing.T) {
 		t.Errorf("cost 17: got %v", err)
 	}
 }
+
+// A reload that takes a name out of client_allowed_sans shuts that client
+// out of resumed TLS sessions too: Go skips VerifyPeerCertificate, where
+// exporter-toolkit checks the names, when a client resumes with a session
+// ticket from before the reload, and that client kept getting in.
+func TestAllowedSANsHoldOnResumedSessions(t *testing.T) {
+	dir := t.TempDir()
+	p := webconftest.NewPKI(t, dir)
+	path := filepath.Join(dir, "web.yml")
+	write := func(sans string) {
+		t.Helper()
+		conf := "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n" +
+			"  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: [" + sans + "]\n"
+		if err := os.WriteFile(path+".tmp", []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("prometheus.test, intruder.test")
+	addrs := []string{"127.0.0.1:0"}
+	srv := start(t, webconf.Options{
+		Flags:          &webconf.Flags{FlagConfig: &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(bool), WebConfigFile: &path}},
+		Handler:        http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello") }),
+		Logger:         slog.New(slog.DiscardHandler),
+		ReloadInterval: 20 * time.Millisecond,
+	})
+	url := "https://" + srv.Addrs()[0].String() + "/"
+	intruder := p.NewClient(t, "intruder.test", time.Hour)
+	resuming := p.ClientTLS(intruder)
+	resuming.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	// One connection a request: each is a handshake, resumed from the cache.
+	connect := func(cfg *tls.Config) (*http.Response, error) {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}}
+		resp, err := c.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	for i := range 2 {
+		resp, err := connect(resuming)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("before the reload, request %d: %v %v", i, resp, err)
+		}
+		if i == 1 && !resp.TLS.DidResume {
+			t.Fatal("the second connection did not resume its session: the test shows nothing")
+		}
+	}
+
+	write("prometheus.test")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := connect(p.ClientTLS(intruder)); err != nil {
+			break // the reload is in force for a full handshake
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a full handshake with intruder.test still succeeds 5 s after the reload")
+		}
+	}
+	for i := range 3 {
+		if resp, err := connect(resuming); err == nil {
+			t.Errorf("after the reload, resumed connection %d: %d (resumed %v), want the handshake refused", i, resp.StatusCode, resp.TLS.DidResume)
+		}
+	}
+}

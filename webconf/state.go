@@ -221,13 +221,17 @@ func (e sanNotAllowedError) Error() string { return e.err.Error() }
 func (e sanNotAllowedError) Unwrap() error { return e.err }
 
 // typedClientAuth makes every client-certificate refusal of cfg a typed
-// error that tlsReason can name. Go reports a missing required
-// certificate only as text, so a required certificate is asked for as
-// "if given" (Go still verifies any certificate sent, with typed errors)
-// and its absence refused in VerifyConnection, which Go calls on every
-// handshake, resumed ones included. decide refuses a request without a
-// verified certificate as well, so the requirement does not rest on this
-// hook alone.
+// error that tlsReason can name, and makes the checks hold on resumed
+// sessions too. Go reports a missing required certificate only as text,
+// so a required certificate is asked for as "if given" (Go still
+// verifies any certificate sent, with typed errors) and its absence
+// refused in VerifyConnection, which Go calls on every handshake, resumed
+// ones included. exporter-toolkit's client_allowed_sans check moves there
+// from VerifyPeerCertificate, which Go skips on resumption: a client
+// whose name a reload removed from the list could otherwise come back in
+// with a session ticket from before it. decide refuses a request without
+// a verified certificate as well, so the requirement does not rest on
+// this hook alone.
 func typedClientAuth(cfg *tls.Config) {
 	required := false
 	switch cfg.ClientAuth {
@@ -236,24 +240,29 @@ func typedClientAuth(cfg *tls.Config) {
 	case tls.RequireAnyClientCert:
 		cfg.ClientAuth, required = tls.RequestClientCert, true
 	}
-	if verify := cfg.VerifyPeerCertificate; verify != nil {
-		cfg.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return nil // no certificate: VerifyConnection decides
-			}
-			if err := verify(raw, chains); err != nil {
-				return sanNotAllowedError{err}
-			}
-			return nil
-		}
+	verify := cfg.VerifyPeerCertificate
+	cfg.VerifyPeerCertificate = nil
+	if verify == nil && !required {
+		return
 	}
-	if required {
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			if required {
 				return errNoClientCertificate
 			}
 			return nil
 		}
+		if verify == nil {
+			return nil
+		}
+		raw := make([][]byte, len(cs.PeerCertificates))
+		for i, c := range cs.PeerCertificates {
+			raw[i] = c.Raw
+		}
+		if err := verify(raw, cs.VerifiedChains); err != nil {
+			return sanNotAllowedError{err}
+		}
+		return nil
 	}
 }
 
