@@ -424,6 +424,12 @@ func TestReloadRefusesWeakerConfig(t *testing.T) {
 				status, _ := s.do("/debug/pprof/", "basic prometheus "+promPass, false)
 				return status == 403
 			}},
+		{"web config turning HTTP/2 off", "web", func(s *secured) string { return s.webContent() + "http_server_config:\n  http2: false\n" }, "http2 changed",
+			// Needs a restart: the server's protocol handlers are set up at start.
+			func(s *secured) bool {
+				status, _ := s.do("/metrics", "basic prometheus "+promPass, true)
+				return status == 200
+			}},
 		{"web config cut after basic_auth_users:", "web", func(s *secured) string { return cut(s.webContent(), "basic_auth_users:") + "basic_auth_users:\n" }, "the password requirement",
 			// Without users, a wrong password would be ignored and the certificate let in.
 			func(s *secured) bool {

@@ -63,8 +63,14 @@ func (s *Server) settle() time.Duration {
 
 // cannotApply says why st cannot replace the running state, or "".
 func (s *Server) cannotApply(st *state) string {
-	if (st.tls != nil) != (s.state.Load().tls != nil) {
+	cur := s.state.Load()
+	if (st.tls != nil) != (cur.tls != nil) {
 		return "TLS turned on or off"
+	}
+	// The server's protocol handlers are set up at start: HTTP/2 turned
+	// on later would be offered to clients and their connections closed.
+	if st.web.HTTPConfig.HTTP2 != cur.web.HTTPConfig.HTTP2 {
+		return "http_server_config.http2 changed"
 	}
 	if !st.secure && !s.opts.allowInsecure() {
 		for _, l := range s.listeners {
