@@ -6,9 +6,15 @@
 //     what the late one sends afterwards is read and dropped, never sent
 //     on a channel the registry no longer reads.
 //   - While a left-behind run has not returned, the collector is not
-//     started again: each scrape reports it failed at once, so that a read
-//     hung in the kernel (an NFS mount, a sensor behind a stuck bus) costs
-//     one goroutine and one file descriptor, not one per scrape.
+//     started again, so that a read hung in the kernel (an NFS mount, a
+//     sensor behind a stuck bus) costs one goroutine and one file
+//     descriptor, not one per scrape. Once that run has taken longer than
+//     the scrape asking has time for (or than WithHungAfter says), it is
+//     hung and each scrape reports the collector failed at once. Until
+//     then a scrape waits for it, within its own deadline, and runs the
+//     collector afresh: a scraper that sends a tiny timeout leaves runs
+//     behind that are merely slow, and cannot blank the collector for
+//     the scrapers with time to wait.
 //   - Each scrape that gets no result from a collector for either reason
 //     counts in warden_collector_timeouts_total{collector}.
 //
@@ -55,11 +61,27 @@ type Runner struct {
 	timeouts *prometheus.CounterVec
 
 	mu sync.Mutex
-	// behind counts, per collector, the runs left behind that have not
-	// returned. Concurrent scrapes can each leave one behind before the
-	// first is known to hang, so it is a count, bounded by how many
-	// scrapes run at once.
-	behind map[string]int
+	// behind holds, per collector, the runs left behind that have not
+	// returned.
+	behind map[string]*lagging
+}
+
+// lagging is a collector's runs left behind. Concurrent scrapes can each
+// leave one behind before the first is known to hang, so it is a count,
+// bounded by how many scrapes run at once.
+type lagging struct {
+	runs  int
+	since time.Time     // when the oldest began
+	done  chan struct{} // closed when the last returns
+}
+
+type hungAfterKey struct{}
+
+// WithHungAfter returns ctx with d, after which a run left behind by an
+// earlier scrape counts as hung for a scrape run with ctx, even when the
+// scrape has longer to wait (the framework gives its --collector.timeout).
+func WithHungAfter(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, hungAfterKey{}, d)
 }
 
 // NewRunner returns a Runner that logs on logger (nil discards) when a run
@@ -79,7 +101,7 @@ func NewRunner(logger *slog.Logger) *Runner {
 			Name:      "timeouts_total",
 			Help:      "Scrapes that got no result from a collector by their deadline: it was left behind, or not started because a run left behind by an earlier scrape had not returned.",
 		}, []string{"collector"}),
-		behind: map[string]int{},
+		behind: map[string]*lagging{},
 	}
 }
 
@@ -92,18 +114,18 @@ func (r *Runner) Collect(ch chan<- prometheus.Metric) { r.timeouts.Collect(ch) }
 // Run runs update for the collector name and forwards what it sends to ch
 // until ctx ends. It returns update's error, ErrTimeout (wrapping ctx's
 // error) when ctx ended first, or ErrStillRunning when an earlier run of
-// name was left behind and has not returned. Run returns by the time ctx
-// ends however long update takes, and sends nothing on ch after it
-// returns. Without a deadline or cancellation in ctx, update runs on ch
-// directly.
+// name was left behind and is hung, or has not returned by the deadline
+// (see the package doc). Run returns by the time ctx ends however long
+// update takes, and sends nothing on ch after it returns. Without a
+// deadline or cancellation in ctx, update runs on ch directly.
 func (r *Runner) Run(ctx context.Context, name string, ch chan<- prometheus.Metric, update Update) error {
 	if ctx.Done() == nil {
 		return update(ctx, ch)
 	}
 	r.mu.Lock()
-	stuck := r.behind[name] > 0
+	lag := r.behind[name]
 	r.mu.Unlock()
-	if stuck {
+	if lag != nil && !waitFor(ctx, lag) {
 		r.timeouts.WithLabelValues(name).Inc()
 		return ErrStillRunning
 	}
@@ -148,12 +170,43 @@ func (r *Runner) Run(ctx context.Context, name string, ch chan<- prometheus.Metr
 	}
 }
 
+// waitFor reports whether the runs of lag returned in time for the scrape
+// of ctx: at once false when they are hung, having run longer than the
+// scrape has left or than ctx's WithHungAfter; otherwise it waits for
+// them until ctx ends.
+func waitFor(ctx context.Context, lag *lagging) bool {
+	limit := time.Duration(1<<63 - 1)
+	if deadline, ok := ctx.Deadline(); ok {
+		limit = time.Until(deadline)
+	}
+	if d, ok := ctx.Value(hungAfterKey{}).(time.Duration); ok {
+		limit = min(limit, d)
+	}
+	if time.Since(lag.since) >= limit {
+		return false
+	}
+	select {
+	case <-lag.done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // leaveBehind marks name as running behind and drains inner until the run
 // returns, dropping what it sends.
 func (r *Runner) leaveBehind(name string, inner <-chan prometheus.Metric, begin time.Time) {
 	r.timeouts.WithLabelValues(name).Inc()
 	r.mu.Lock()
-	r.behind[name]++
+	lag := r.behind[name]
+	if lag == nil {
+		lag = &lagging{since: begin, done: make(chan struct{})}
+		r.behind[name] = lag
+	}
+	lag.runs++
+	if begin.Before(lag.since) {
+		lag.since = begin
+	}
 	r.mu.Unlock()
 	go func() {
 		dropped := 0
@@ -161,8 +214,8 @@ func (r *Runner) leaveBehind(name string, inner <-chan prometheus.Metric, begin 
 			dropped++
 		}
 		r.mu.Lock()
-		r.behind[name]--
-		if r.behind[name] == 0 {
+		if lag.runs--; lag.runs == 0 {
+			close(lag.done)
 			delete(r.behind, name)
 		}
 		r.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,9 +102,10 @@ func TestRunLeavesBehindAndDoesNotRestart(t *testing.T) {
 		t.Errorf("got %d metrics sent before the deadline, want 1", len(got))
 	}
 
-	// Later scrapes fail at once without starting it again.
+	// Later scrapes fail at once without starting it again: it has run
+	// longer than their hung-after.
 	for range 5 {
-		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		ctx, cancel := context.WithTimeout(WithHungAfter(t.Context(), 50*time.Millisecond), time.Minute)
 		begin := time.Now()
 		_, err := collect(ctx, r, "slow", hang)
 		cancel()
@@ -136,7 +138,7 @@ warden_collector_timeouts_total{collector="slow"} 6
 	// Once it returns (its late metrics dropped), it runs again.
 	close(release)
 	<-returned
-	waitUntil(t, func() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.behind["slow"] == 0 })
+	waitUntil(t, func() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.behind["slow"] == nil })
 	ctx, cancel = context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	got, err = collect(ctx, r, "slow", func(_ context.Context, ch chan<- prometheus.Metric) error {
@@ -170,4 +172,50 @@ func waitUntil(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not met within 5s")
+}
+
+// A run left behind that is only slow (a scraper sent a tiny timeout) is
+// waited for by a scrape with time to spare, which then runs the
+// collector afresh and gets its metrics; a scrape with less time left than
+// the run has taken reports it failed at once.
+func TestRunWaitsForASlowRunLeftBehind(t *testing.T) {
+	r := NewRunner(nil)
+	var starts atomic.Int32
+	slow := func(ctx context.Context, ch chan<- prometheus.Metric) error {
+		starts.Add(1)
+		time.Sleep(200 * time.Millisecond)
+		ch <- metric(1)
+		return nil
+	}
+	tiny, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := collect(tiny, r, "slow", slow); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("tiny deadline: err %v, want ErrTimeout", err)
+	}
+
+	patient, cancel := context.WithTimeout(WithHungAfter(t.Context(), 10*time.Second), 5*time.Second)
+	defer cancel()
+	got, err := collect(patient, r, "slow", slow)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("a scrape with time to wait: %d metrics, err %v; want the collector's metric", len(got), err)
+	}
+	if n := starts.Load(); n != 2 {
+		t.Errorf("started %d times, want 2: after the run left behind returned", n)
+	}
+
+	// Left behind again, then asked by a scrape whose hung-after the run
+	// has already outlasted: refused without waiting (had it waited, the
+	// run would have returned and the scrape got the metric).
+	tiny, cancel = context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	collect(tiny, r, "slow", slow)
+	time.Sleep(60 * time.Millisecond)
+	impatient, cancel := context.WithTimeout(WithHungAfter(t.Context(), 50*time.Millisecond), 5*time.Second)
+	defer cancel()
+	if got, err := collect(impatient, r, "slow", slow); !errors.Is(err, ErrStillRunning) || len(got) != 0 {
+		t.Errorf("%d metrics, err %v; want ErrStillRunning without waiting", len(got), err)
+	}
+	if n := starts.Load(); n != 3 {
+		t.Errorf("started %d times, want 3", n)
+	}
 }

@@ -77,3 +77,50 @@ func TestNamedCollectorLeftBehindAtDeadline(t *testing.T) {
 		t.Errorf("log does not name the collector left behind:\n%s", log)
 	}
 }
+
+// slowish takes 200 ms and always finishes.
+type slowish struct{}
+
+var slowishDesc = prometheus.NewDesc("test_slowish", "Slowish.", nil, nil)
+
+func (slowish) Describe(ch chan<- *prometheus.Desc) { ch <- slowishDesc }
+func (slowish) Collect(ch chan<- prometheus.Metric) {
+	time.Sleep(200 * time.Millisecond)
+	ch <- prometheus.MustNewConstMetric(slowishDesc, prometheus.GaugeValue, 1)
+}
+
+// A scraper that sends a tiny scrape timeout leaves a slow collector
+// behind on every scrape; the scrapes of everyone else, with time to
+// spare, still get its metrics: they wait for the run left behind and
+// start the collector again. They missed it on every scrape before.
+func TestTinyScrapeTimeoutsDoNotBlankACollectorForOthers(t *testing.T) {
+	p := exporter.New(exporter.Options{Name: "slowish_exporter", DefaultAddress: ":0", Stderr: &testlog.Buffer{}})
+	e := webconftest.Start(t, p, func(exporter.Env) (exporter.Metrics, error) {
+		return exporter.Named(exporter.NamedCollectors(map[string]prometheus.Collector{"slowish": slowish{}})), nil
+	})
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			scrapetest.Get(t, e.Client, e.URL+"/metrics", "0.04") // a 20 ms deadline
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	missing := 0
+	for range 5 {
+		if _, body := scrapetest.Get(t, e.Client, e.URL+"/metrics", "10"); !strings.Contains(body, "test_slowish 1") {
+			missing++
+		}
+	}
+	close(stop)
+	<-stopped
+	if missing > 0 {
+		t.Errorf("%d of 5 scrapes with a 10 s timeout lacked the collector while another scraper sent 0.04 s", missing)
+	}
+}

@@ -252,7 +252,9 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 			}
 		}
 		timeout := scrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), opts.ScrapeTimeoutOffset, opts.CollectorTimeout)
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		// A collector left behind by an earlier scrape counts as hung
+		// once it has run for --collector.timeout (see deadline).
+		ctx, cancel := context.WithTimeout(deadline.WithHungAfter(r.Context(), opts.CollectorTimeout), timeout)
 		defer cancel()
 		cs, err := opts.Metrics.collect(ctx, r)
 		if err != nil {
