@@ -13,8 +13,8 @@ const (
 	// refusal; beyond them, refusals are merged (see auditLog).
 	auditPerSecond = 20
 	auditBurst     = 100
-	// maxMerged bounds the merged entries of refusals that name no
-	// existing user; guesses against an existing user are always kept.
+	// maxMerged bounds the merged entries by source; past it, refusals
+	// are merged by user and reason alone (see auditLog).
 	maxMerged = 10000
 	// maxMergedLines bounds the lines one flush writes; the rest wait.
 	maxMergedLines = 1000
@@ -45,17 +45,19 @@ type merged struct {
 // auditLog writes one line per refusal within a budget, so that a flood
 // of refusals cannot turn logging into the attack. Refusals over the
 // budget are merged by (source, reason, user) into counts that a flush
-// writes as "requests refused" lines with count and since: a guess
-// against an existing user is never reduced to an anonymous count. Only
-// refusals naming no existing user, past maxMerged distinct keys, are
-// counted by reason alone.
+// writes as "requests refused" lines with count and since. Past maxMerged
+// distinct keys (an attacker with a /64 of IPv6 sources has plenty), they
+// are merged by (reason, user) alone, written with source "(many)": a
+// guess against an existing user is never reduced to an anonymous count,
+// and the memory and the lines a flood costs stay bounded (users are the
+// configured ones, reasons a fixed set).
 type auditLog struct {
 	logger *slog.Logger
 	limit  *rate.Limiter
 
 	mu       sync.Mutex
 	pending  map[auditKey]*merged
-	overflow map[Reason]int64
+	overflow map[auditKey]int64 // source ""
 }
 
 func newAuditLog(logger *slog.Logger) *auditLog {
@@ -63,7 +65,7 @@ func newAuditLog(logger *slog.Logger) *auditLog {
 		logger:   logger,
 		limit:    rate.NewLimiter(auditPerSecond, auditBurst),
 		pending:  map[auditKey]*merged{},
-		overflow: map[Reason]int64{},
+		overflow: map[auditKey]int64{},
 	}
 }
 
@@ -84,8 +86,8 @@ func (a *auditLog) refused(e auditEntry) {
 		m.count++
 		return
 	}
-	if len(a.pending) >= maxMerged && e.user == "" {
-		a.overflow[e.reason]++
+	if len(a.pending) >= maxMerged {
+		a.overflow[auditKey{user: e.user, reason: e.reason}]++
 		return
 	}
 	a.pending[k] = &merged{count: 1, since: time.Now()}
@@ -107,7 +109,7 @@ func (a *auditLog) flush() {
 		delete(a.pending, k)
 	}
 	overflow := a.overflow
-	a.overflow = map[Reason]int64{}
+	a.overflow = map[auditKey]int64{}
 	a.mu.Unlock()
 
 	for _, l := range lines {
@@ -117,7 +119,11 @@ func (a *auditLog) flush() {
 		}
 		a.logger.Warn("requests refused", append(args, "reason", l.key.reason.Text(), "count", l.count, "since", l.since)...)
 	}
-	for r, c := range overflow {
-		a.logger.Warn("requests refused", "source", "(many)", "reason", r.Text(), "count", c)
+	for k, c := range overflow {
+		args := []any{"source", "(many)"}
+		if k.user != "" {
+			args = append(args, "user", k.user)
+		}
+		a.logger.Warn("requests refused", append(args, "reason", k.reason.Text(), "count", c)...)
 	}
 }
