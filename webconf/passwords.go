@@ -34,6 +34,10 @@ type passwords struct {
 	// wait for one check instead of each spending a limiter token.
 	checking map[[sha256.Size]byte]*check
 	sources  map[string]*sourceLimiter
+	// nextSweep is when a full sources map may next be swept of sources
+	// not seen for a minute: at most once a second, not once per new
+	// source under a flood.
+	nextSweep time.Time
 	// global bounds the checks of sources whose checks failed before;
 	// those that have not failed are bounded by the gate alone, so that
 	// guesses (which fail) cannot use up their budget. An attacker gets
@@ -53,6 +57,10 @@ type sourceLimiter struct {
 	lastSeen time.Time
 	// failed: a check from this source failed (wrong password, unknown user).
 	failed bool
+	// checking: the source's clean check is in flight. Until it is known
+	// to pass, the source's other checks count as from a source that
+	// failed: one address gets one clean check, not a burst of them.
+	checking bool
 }
 
 const (
@@ -147,8 +155,13 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 	}
 	p.mu.Lock()
 	delete(p.checking, key)
-	if sl, ok := p.sources[source]; ok && (c.result == basicWrong || c.result == basicUnknownUser) {
-		sl.failed = true
+	if sl, ok := p.sources[source]; ok {
+		if c.result == basicWrong || c.result == basicUnknownUser {
+			sl.failed = true
+		}
+		if clean {
+			sl.checking = false
+		}
 	}
 	if c.result == basicRight {
 		if len(p.verified) >= maxVerified {
@@ -162,18 +175,26 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 }
 
 // allowAttempt takes a token from the source's limiter and, for a source
-// whose checks failed before, from the global one. It reports whether the
-// source is clean (no failure yet). The caller holds p.mu.
+// whose checks failed before or has a clean check in flight, from the
+// global one. It reports whether the attempt is clean: the source's only
+// check in flight, and no failure yet. The caller holds p.mu.
 func (p *passwords) allowAttempt(source string) (clean, ok bool) {
 	now := time.Now()
 	sl, found := p.sources[source]
 	if !found {
-		if len(p.sources) >= maxSources {
+		if len(p.sources) >= maxSources && now.After(p.nextSweep) {
 			for k, v := range p.sources {
-				if now.Sub(v.lastSeen) > time.Minute {
+				if now.Sub(v.lastSeen) > time.Minute && !v.checking {
 					delete(p.sources, k)
 				}
 			}
+			p.nextSweep = now.Add(time.Second)
+		}
+		if len(p.sources) >= maxSources {
+			// Full of sources seen within the minute: a flood from many
+			// addresses. A new one is not kept, and its check counts as
+			// from a source that failed.
+			return false, p.global.AllowN(now, 1)
 		}
 		perMinute := p.limits.PerSourcePerMinute
 		sl = &sourceLimiter{limiter: rate.NewLimiter(rate.Limit(perMinute/60), max(1, int(perMinute)))}
@@ -185,7 +206,8 @@ func (p *passwords) allowAttempt(source string) (clean, ok bool) {
 	if !sl.limiter.AllowN(now, 1) {
 		return false, false
 	}
-	if !sl.failed {
+	if !sl.failed && !sl.checking {
+		sl.checking = true
 		return true, true
 	}
 	return false, p.global.AllowN(now, 1)
