@@ -34,7 +34,9 @@ func TestGuessesFromFewAddressesDoNotEvictARightPassword(t *testing.T) {
 	var wg sync.WaitGroup
 	for src := range 7 {
 		for i := range 10 {
-			wg.Go(func() { p.check(ctx, s, fmt.Sprintf("198.51.100.%d", src), "prometheus", fmt.Sprintf("guess-%d-%d", src, i)) })
+			wg.Go(func() {
+				p.check(ctx, s, fmt.Sprintf("198.51.100.%d", src), "prometheus", fmt.Sprintf("guess-%d-%d", src, i))
+			})
 		}
 	}
 	waitGate(t, p, func(clean, _ int) bool { return clean == 8 })
