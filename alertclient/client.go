@@ -442,11 +442,17 @@ func (c *Client) Query(ctx context.Context, matchers []string) (models.GettableA
 		params := amclient.NewGetAlertsParamsWithContext(context.WithValue(rctx, captureKey{}, resp)).WithFilter(matchers)
 		ok, err := ep.api.GetAlerts(params)
 		cancel()
-		if err == nil && slices.Contains(ok.Payload, nil) {
+		switch {
+		case err != nil:
+		case ok.Payload == nil:
+			// An empty body or null decodes without error; Alertmanager
+			// sends [] when nothing matches. Not "no alerts".
+			err = errors.New("alertmanager answered 200 without a list of alerts")
+		case slices.Contains(ok.Payload, nil):
 			// Not a list Alertmanager sends, and a caller ranging over it
 			// would read through the nil (a FuzzAlertmanagerAnswer seed).
 			err = errors.New("alertmanager answered a list of alerts with a null in it")
-		} else if err == nil {
+		default:
 			return ok.Payload, nil
 		}
 		switch {

@@ -69,10 +69,15 @@ func (c *Client) AddSilence(ctx context.Context, s Silence) (string, error) {
 	var id string
 	err := c.firstAccepting(ctx, func(ctx context.Context, ep *endpoint) error {
 		ok, err := ep.silences.PostSilences(silence.NewPostSilencesParamsWithContext(ctx).WithSilence(s.postable()))
-		if err == nil {
-			id = ok.Payload.SilenceID
+		if err != nil {
+			return err
 		}
-		return err
+		if ok.Payload == nil || ok.Payload.SilenceID == "" {
+			// An empty body decodes without error: not a silence made.
+			return errors.New("alertmanager answered 200 without a silence ID")
+		}
+		id = ok.Payload.SilenceID
+		return nil
 	})
 	return id, err
 }
@@ -86,6 +91,9 @@ func (c *Client) Silences(ctx context.Context, filter []string) (models.Gettable
 		ok, err := ep.silences.GetSilences(silence.NewGetSilencesParamsWithContext(ctx).WithFilter(filter))
 		if err != nil {
 			return err
+		}
+		if ok.Payload == nil { // an empty body or null; Alertmanager sends []
+			return errors.New("alertmanager answered 200 without a list of silences")
 		}
 		if slices.Contains(ok.Payload, nil) {
 			return errors.New("alertmanager answered a list of silences with a null in it")

@@ -147,3 +147,33 @@ func TestSilencesAndExpire(t *testing.T) {
 		t.Errorf("requests %q", got)
 	}
 }
+
+// An Alertmanager (or anything at its address) that answers 200 with an
+// empty body made nothing: AddSilence goes on to the next one instead of
+// returning an empty ID, and Query and Silences report it instead of "none
+// found". Each took the empty answer as success.
+func TestEmptyAnswersAreNotSuccess(t *testing.T) {
+	empty := newFakeAM(t, http.StatusOK)
+	empty.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+	})
+	accepting := newSilenceAM(t, http.StatusOK)
+	now := time.Now()
+	s := Silence{Matchers: mustMatchers(t, "instance=node1"), StartsAt: now, EndsAt: now.Add(time.Hour), CreatedBy: "ops", Comment: "maintenance"}
+
+	c := testClient(t, "", []*fakeAM{empty, accepting.fakeAM})
+	if id, err := c.AddSilence(context.Background(), s); err != nil || id == "" {
+		t.Errorf("AddSilence past an empty answer: %q %v, want the next one's ID", id, err)
+	}
+	c = testClient(t, "", []*fakeAM{empty})
+	if id, err := c.AddSilence(context.Background(), s); err == nil || !strings.Contains(err.Error(), "without a silence ID") {
+		t.Errorf("AddSilence: %q %v, want an error", id, err)
+	}
+	if got, err := c.Silences(context.Background(), nil); err == nil {
+		t.Errorf("Silences: %v, want an error", got)
+	}
+	if got, err := c.Query(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "without a list of alerts") {
+		t.Errorf("Query: %v %v, want an error", got, err)
+	}
+}
