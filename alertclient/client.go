@@ -203,12 +203,13 @@ func (c *Client) Send(ctx context.Context, alerts []Alert) (*Result, error) {
 	sendCtx, cancel := c.sendContext(ctx)
 	defer cancel()
 	res := &Result{}
-	err := c.dispatch(sendCtx, func(d *dispatcher) error { return c.send(d, sendCtx, alerts, res) })
+	err := c.dispatch(sendCtx, func(d *dispatcher) error { return c.send(d, sendCtx, ctx, alerts, res) })
 	return res, err
 }
 
-// send is Send's work, with the dispatcher d.
-func (c *Client) send(d *dispatcher, ctx context.Context, alerts []Alert, res *Result) error {
+// send is Send's work, with the dispatcher d. What no Alertmanager took
+// by ctx is spooled by spoolCtx, which ends later (see sendContext).
+func (c *Client) send(d *dispatcher, ctx, spoolCtx context.Context, alerts []Alert, res *Result) error {
 	if c.spool != nil {
 		n, err := c.flush(d, ctx, res)
 		res.FromSpool = n
@@ -222,7 +223,7 @@ func (c *Client) send(d *dispatcher, ctx context.Context, alerts []Alert, res *R
 			// The spool's own batches are still waiting: keep the order and
 			// spool these behind them.
 			c.logger.Debug("spool not flushed before sending", "err", err)
-			return c.spoolRest(alerts, res, err)
+			return c.spoolRest(spoolCtx, alerts, res, err)
 		}
 	}
 	for start := 0; start < len(alerts); start += c.cfg.BatchSize {
@@ -237,7 +238,7 @@ func (c *Client) send(d *dispatcher, ctx context.Context, alerts []Alert, res *R
 			continue
 		}
 		if errors.Is(err, errTransient) && c.spool != nil {
-			return c.spoolRest(alerts[start:], res, err)
+			return c.spoolRest(spoolCtx, alerts[start:], res, err)
 		}
 		c.metrics.failed.Add(float64(len(alerts) - start))
 		return fmt.Errorf("%w: %w", ErrNotDelivered, err)
@@ -264,14 +265,14 @@ func onlySetAside(err error) bool {
 
 // spoolRest writes alerts to the spool after cause kept them from an
 // Alertmanager.
-func (c *Client) spoolRest(alerts []Alert, res *Result, cause error) error {
+func (c *Client) spoolRest(ctx context.Context, alerts []Alert, res *Result, cause error) error {
 	if c.spool == nil {
 		c.metrics.failed.Add(float64(len(alerts)))
 		return fmt.Errorf("%w: %w", ErrNotDelivered, cause)
 	}
 	for start := 0; start < len(alerts); start += c.cfg.BatchSize {
 		batch := alerts[start:min(start+c.cfg.BatchSize, len(alerts))]
-		if err := c.spool.Put(batch); err != nil {
+		if err := c.spool.PutContext(ctx, batch); err != nil {
 			c.metrics.failed.Add(float64(len(alerts) - start))
 			return fmt.Errorf("%w, and spooling failed: %w (after: %w)", ErrNotDelivered, err, cause)
 		}

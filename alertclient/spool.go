@@ -212,7 +212,13 @@ func checkSpoolDir(dir string, fi fs.FileInfo) error {
 // returns nil the batch survives a crash or kill -9. It returns an error
 // wrapping ErrSpoolFull when the batch would take the batch files beyond
 // maxBytes; nothing is written then. An empty batch writes nothing.
-func (s *Spool) Put(alerts []Alert) error {
+func (s *Spool) Put(alerts []Alert) error { return s.PutContext(context.Background(), alerts) }
+
+// PutContext is Put, waiting for another writer's lock only until ctx
+// ends (an error wrapping ErrSpoolBusy then): a writer stopped while
+// holding it (a wardentool suspended with Ctrl-Z) or stuck in an fsync
+// must not hold a send past its deadline.
+func (s *Spool) PutContext(ctx context.Context, alerts []Alert) error {
 	if len(alerts) == 0 {
 		return nil
 	}
@@ -221,7 +227,7 @@ func (s *Spool) Put(alerts []Alert) error {
 	}
 	// The put lock makes the size check and the write one step, so that
 	// concurrent writers cannot together overrun the bound.
-	unlock, err := s.lock(context.Background(), spoolPutLock, true)
+	unlock, err := s.lock(ctx, spoolPutLock, ctx.Done() == nil)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // spoolBatch returns batch number seq: n alerts labelled with seq, with an
@@ -726,5 +728,39 @@ func TestSpoolKillHelper(t *testing.T) {
 			t.Fatal(err)
 		}
 		fmt.Println(seq)
+	}
+}
+
+// A Send that cannot deliver waits for the spool's put lock only until its
+// deadline: with the lock held by another writer (stopped with Ctrl-Z, or
+// stuck in an fsync), it ends in time, not delivered and not spooled,
+// saying the spool was busy. It waited in flock(2) for as long as the lock
+// was held.
+func TestSendDoesNotWaitForAHeldPutLockPastItsDeadline(t *testing.T) {
+	spool := t.TempDir()
+	c := testClient(t, spool, nil, closedURL(t))
+	holder, err := os.OpenFile(filepath.Join(spool, spoolPutLock), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := unix.Flock(int(holder.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, err := c.Send(ctx, alertsNamed("Waiting"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotDelivered) || !errors.Is(err, ErrSpoolBusy) {
+			t.Errorf("err %v, want ErrNotDelivered and ErrSpoolBusy", err)
+		}
+	case <-time.After(10 * time.Second):
+		unix.Flock(int(holder.Fd()), unix.LOCK_UN)
+		t.Fatalf("Send still waiting for the put lock 10 s after its 500 ms deadline (returned %v once released)", <-done)
 	}
 }
