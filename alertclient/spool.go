@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -233,16 +234,16 @@ func (s *Spool) PutContext(ctx context.Context, alerts []Alert) error {
 	}
 	defer unlock()
 
-	created := s.nextTime()
+	held, newest, err := s.scan()
+	if err != nil {
+		return err
+	}
+	created := s.nextTime(newest)
 	data, err := encodeBatch(alerts, created)
 	if err != nil {
 		return fmt.Errorf("alert spool %s: encode batch: %w", s.dir, err)
 	}
 	if s.maxBytes > 0 {
-		held, err := s.batchBytes()
-		if err != nil {
-			return err
-		}
 		if held+int64(len(data)) > s.maxBytes {
 			return fmt.Errorf("%w: %s holds %d bytes; a batch of %d bytes would exceed the bound of %d bytes",
 				ErrSpoolFull, s.dir, held, len(data), s.maxBytes)
@@ -468,27 +469,31 @@ func (s *Spool) count(name string, fi fs.FileInfo) (spoolCount, error) {
 	return c, nil
 }
 
-// batchBytes is the size of the batch files, the figure max_bytes bounds.
-func (s *Spool) batchBytes() (int64, error) {
+// scan returns the size of the batch files, the figure max_bytes bounds,
+// and the time in the name of the newest batch (Unix nanoseconds, 0 with
+// none).
+func (s *Spool) scan() (size, newest int64, err error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		return 0, fmt.Errorf("read alert spool: %w", err)
+		return 0, 0, fmt.Errorf("read alert spool: %w", err)
 	}
-	var n int64
 	for _, e := range entries {
 		if !isBatchFile(e) {
 			continue
+		}
+		if t, err := strconv.ParseInt(strings.SplitN(e.Name(), "-", 2)[0], 10, 64); err == nil {
+			newest = max(newest, t)
 		}
 		fi, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return 0, fmt.Errorf("read alert spool: %w", err)
+			return 0, 0, fmt.Errorf("read alert spool: %w", err)
 		}
-		n += fi.Size()
+		size += fi.Size()
 	}
-	return n, nil
+	return size, newest, nil
 }
 
 // removeOldTemps removes temp files older than spoolTempMaxAge: a Put
@@ -563,13 +568,16 @@ func (s *Spool) lock(ctx context.Context, name string, blocking bool) (func(), e
 }
 
 // nextTime returns the time for a new batch's name: now, or just after
-// the last batch this Spool named.
-func (s *Spool) nextTime() time.Time {
+// the last batch this Spool named or the newest in the directory,
+// whichever is later. Batches are delivered in name order: after the
+// clock stepped back, a resolution must not be named before the firing
+// alert another process spooled.
+func (s *Spool) nextTime(newest int64) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := time.Now().UnixNano()
-	if n <= s.last {
-		n = s.last + 1
+	if last := max(s.last, newest); n <= last {
+		n = last + 1
 	}
 	s.last = n
 	return time.Unix(0, n).UTC()

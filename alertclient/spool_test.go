@@ -764,3 +764,37 @@ func TestSendDoesNotWaitForAHeldPutLockPastItsDeadline(t *testing.T) {
 		t.Fatalf("Send still waiting for the put lock 10 s after its 500 ms deadline (returned %v once released)", <-done)
 	}
 }
+
+// A batch put after the clock stepped back is still named after the
+// newest batch in the spool, so that it is delivered after it: a
+// resolution spooled by one process must not overtake the firing alert
+// another spooled before the step, or the alert fires again.
+func TestSpoolKeepsOrderWhenTheClockStepsBack(t *testing.T) {
+	dir := t.TempDir()
+	first := openTestSpool(t, dir, 0)
+	if err := first.Put(alertsNamed("Firing")); err != nil {
+		t.Fatal(err)
+	}
+	// As named by a process whose clock was an hour ahead.
+	names := spoolFiles(t, dir, ".json")
+	if len(names) != 1 {
+		t.Fatalf("spool holds %v", names)
+	}
+	ahead := fmt.Sprintf("%020d-%s", time.Now().Add(time.Hour).UnixNano(), strings.SplitN(names[0], "-", 2)[1])
+	if err := os.Rename(filepath.Join(dir, names[0]), filepath.Join(dir, ahead)); err != nil {
+		t.Fatal(err)
+	}
+	if err := openTestSpool(t, dir, 0).Put(alertsNamed("Resolved")); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	if _, err := openTestSpool(t, dir, 0).Flush(context.Background(), func(_ context.Context, alerts []Alert) error {
+		order = append(order, alerts[0].Labels["alertname"])
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(order) != "[Firing Resolved]" {
+		t.Errorf("delivered %v, want [Firing Resolved]", order)
+	}
+}
