@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -107,7 +109,17 @@ func TestTinyScrapeTimeoutsDoNotBlankACollectorForOthers(t *testing.T) {
 				return
 			default:
 			}
-			scrapetest.Get(t, e.Client, e.URL+"/metrics", "0.04") // a 20 ms deadline
+			// A 20 ms deadline, the write deadline too: its own answers may
+			// break off, which is its problem, not the test's.
+			req, err := http.NewRequest(http.MethodGet, e.URL+"/metrics", nil)
+			if err != nil {
+				panic(err)
+			}
+			req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "0.04")
+			if resp, err := e.Client.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
