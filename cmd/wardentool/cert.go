@@ -31,6 +31,7 @@ type certCmd struct {
 	dirs     []string
 	before   model.Duration
 	newKey   bool
+	adopt    bool
 
 	request, sign, renew, trust *kingpin.CmdClause
 }
@@ -55,6 +56,7 @@ func addCertCommands(app *kingpin.Application) *certCmd {
 	c.renew.Flag("dir", "Directory holding server.crt and server.key (a node) or client.crt and client.key (Prometheus); repeatable.").Required().StringsVar(&c.dirs)
 	c.renew.Flag("before", "Renew what expires within this window (units y, w, d, h).").Default("30d").SetValue(&c.before)
 	c.renew.Flag("valid-for", "How long a new certificate is valid (units y, w, d, h).").Default("365d").SetValue(&c.validFor)
+	c.renew.Flag("adopt", "Also re-issue certificates that neither the CA nor the one before it issued (a `wardentool init` directory moving to this CA), with their names: check them first. Without it they are refused.").BoolVar(&c.adopt)
 	c.renew.Flag("new-key", "Make a new key too (written before the certificate; Prometheus may fail a handshake that reads the two between the writes).").BoolVar(&c.newKey)
 
 	c.trust = cmd.Command("trust", "Make each directory's ca.crt the CA's bundle.crt: during a rollover the old and the new CA, otherwise the CA alone. The exporter re-reads it within its reload interval, Prometheus at its next scrape.")
@@ -132,7 +134,7 @@ func (c *certCmd) eachDir(cmd string, a *pki.Authority, dir string, stdout io.Wr
 		fmt.Fprintf(stdout, "%s: %s (%s)\n", filepath.Join(dir, fleet.CACert), state, a.Trusted())
 		return nil
 	}
-	renewals, err := fleet.Renew(dir, fleet.RenewOptions{Authority: a, Before: time.Duration(c.before), ValidFor: time.Duration(c.validFor), NewKey: c.newKey})
+	renewals, err := fleet.Renew(dir, fleet.RenewOptions{Authority: a, Before: time.Duration(c.before), ValidFor: time.Duration(c.validFor), NewKey: c.newKey, Adopt: c.adopt})
 	for _, r := range renewals {
 		if r.Renewed {
 			fmt.Fprintf(stdout, "%s: renewed (%s); valid until %s\n", r.File, r.Reason, r.NotAfter.UTC().Format(time.DateOnly))

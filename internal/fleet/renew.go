@@ -30,6 +30,12 @@ type RenewOptions struct {
 	NewKey bool
 	// Now is the time to judge expiry against; zero means time.Now().
 	Now time.Time
+	// Adopt re-issues, with their names, certificates that neither the
+	// CA that signs now nor the one before it issued (a directory of
+	// `wardentool init`, moving to a kept CA). Without it they are
+	// refused: whoever could write such a file into a directory renewed
+	// would otherwise get any name the CA allows signed.
+	Adopt bool
 }
 
 // Renewal is what Renew did with one certificate.
@@ -44,14 +50,21 @@ type Renewal struct {
 	NotAfter time.Time
 }
 
-// pairs are the certificates Renew looks for in a directory, with their keys.
-var pairs = []struct{ cert, key string }{{ServerCert, ServerKey}, {ClientCert, ClientKey}}
+// pairs are the certificates Renew looks for in a directory, with their
+// keys and the one usage a re-issued one gets (whatever the old one said).
+var pairs = []struct {
+	cert, key string
+	usage     x509.ExtKeyUsage
+}{{ServerCert, ServerKey, x509.ExtKeyUsageServerAuth}, {ClientCert, ClientKey, x509.ExtKeyUsageClientAuth}}
 
 // Renew re-issues each certificate of dir (server.crt, client.crt) that
-// is due (see due), with the same subject, SANs and usage, from opts'
-// CA. Nothing due is no error. Before it re-issues, it checks that dir's
-// ca.crt, when there is one, trusts the CA that signs now: a node whose
-// peers do not trust its new certificate yet would fail every scrape.
+// is due (see due), with the same subject and SANs, from opts' CA, for
+// server or client authentication as its file name says. A certificate
+// that neither the CA that signs now nor the one before it issued is
+// refused unless opts.Adopt. Nothing due is no error. Before it
+// re-issues, it checks that dir's ca.crt, when there is one, trusts the
+// CA that signs now: a node whose peers do not trust its new certificate
+// yet would fail every scrape.
 func Renew(dir string, opts RenewOptions) ([]Renewal, error) {
 	now := opts.Now
 	if now.IsZero() {
@@ -67,6 +80,9 @@ func Renew(dir string, opts RenewOptions) ([]Renewal, error) {
 		if err != nil {
 			return out, err
 		}
+		if err := provenance(cert, opts.Authority, opts.Adopt); err != nil {
+			return out, fmt.Errorf("%s: %w", certPath, err)
+		}
 		renew, reason := due(cert, opts.Authority.CA.Cert, now, opts.Before)
 		if !renew {
 			out = append(out, Renewal{File: certPath, Reason: reason, NotAfter: cert.NotAfter})
@@ -75,7 +91,7 @@ func Renew(dir string, opts RenewOptions) ([]Renewal, error) {
 		if err := checkTrust(dir, opts.Authority); err != nil {
 			return out, err
 		}
-		next, err := reissue(cert, filepath.Join(dir, p.key), certPath, opts)
+		next, err := reissue(cert, filepath.Join(dir, p.key), certPath, p.usage, opts)
 		if err != nil {
 			return out, err
 		}
@@ -85,6 +101,16 @@ func Renew(dir string, opts RenewOptions) ([]Renewal, error) {
 		return nil, fmt.Errorf("%s holds neither %s nor %s", dir, ServerCert, ClientCert)
 	}
 	return out, nil
+}
+
+// provenance refuses cert unless a's CA or the one before it issued it,
+// or adopt.
+func provenance(cert *x509.Certificate, a *pki.Authority, adopt bool) error {
+	if adopt || cert.CheckSignatureFrom(a.CA.Cert) == nil || (a.Previous != nil && cert.CheckSignatureFrom(a.Previous) == nil) {
+		return nil
+	}
+	return fmt.Errorf("issued by %q, which is neither the CA that signs now (%q) nor the one before it: not re-issued "+
+		"(check its names, then --adopt re-issues them; or `cert request` and `cert sign`)", cert.Issuer.String(), a.CA.Cert.Subject.String())
 }
 
 // due says whether cert must be re-issued now, and why:
@@ -136,7 +162,7 @@ func checkTrust(dir string, a *pki.Authority) error {
 // reissue signs a copy of old for the key in keyPath (or a new key) and
 // writes it to certPath: the key first when it is new, so that the
 // exporter, which checks that they belong together, only ever loads a pair.
-func reissue(old *x509.Certificate, keyPath, certPath string, opts RenewOptions) (*x509.Certificate, error) {
+func reissue(old *x509.Certificate, keyPath, certPath string, usage x509.ExtKeyUsage, opts RenewOptions) (*x509.Certificate, error) {
 	var key crypto.Signer
 	var err error
 	if opts.NewKey {
@@ -153,10 +179,6 @@ func reissue(old *x509.Certificate, keyPath, certPath string, opts RenewOptions)
 	hosts := append([]string(nil), old.DNSNames...)
 	for _, ip := range old.IPAddresses {
 		hosts = append(hosts, ip.String())
-	}
-	usage := x509.ExtKeyUsageServerAuth
-	if len(old.ExtKeyUsage) > 0 {
-		usage = old.ExtKeyUsage[0]
 	}
 	cert, err := opts.Authority.Issue(pki.Request{
 		CommonName: old.Subject.CommonName, Hosts: hosts, Usage: usage,

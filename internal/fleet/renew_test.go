@@ -184,3 +184,55 @@ func TestSign(t *testing.T) {
 		t.Errorf("a refused request took a serial number: next is %v", next)
 	}
 }
+
+// A certificate that neither the CA nor the one before it issued is not
+// re-issued unless adopted: whoever could write one into a directory that
+// renew (or its timer) processes got its names, and any usage it claimed,
+// signed by the CA. An adopted one gets its names and the usage of its
+// file name, never the one it claimed.
+func TestRenewRefusesForeignCertificatesUnlessAdopted(t *testing.T) {
+	a := newAuthority(t, pki.CAOptions{})
+	foreign, err := pki.NewCA("someone else", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, err := pki.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := pki.KeyPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A client.crt claiming server authentication.
+	claimed, err := foreign.Issue(pki.Request{CommonName: "prometheus", Hosts: []string{"node1.example.com"}, Usage: x509.ExtKeyUsageServerAuth, PublicKey: key.Public(), ValidFor: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ClientKey), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ClientCert), pki.CertPEM(claimed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	if r, err := Renew(dir, RenewOptions{Authority: a, Before: 24 * time.Hour}); err == nil || !strings.Contains(err.Error(), "--adopt") {
+		t.Fatalf("Renew of a foreign certificate: %+v, %v; want a refusal naming --adopt", r, err)
+	}
+	if got := mustCert(t, filepath.Join(dir, ClientCert)); !got.Equal(claimed) {
+		t.Error("the refused certificate was replaced")
+	}
+
+	r, err := Renew(dir, RenewOptions{Authority: a, Before: 24 * time.Hour, Adopt: true})
+	if err != nil || len(r) != 1 || !r[0].Renewed {
+		t.Fatalf("Renew with Adopt: %+v, %v", r, err)
+	}
+	got := mustCert(t, filepath.Join(dir, ClientCert))
+	if err := got.CheckSignatureFrom(a.CA.Cert); err != nil {
+		t.Errorf("adopted certificate not from the CA: %v", err)
+	}
+	if !slices.Equal(got.ExtKeyUsage, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}) || !slices.Equal(got.DNSNames, []string{"node1.example.com"}) {
+		t.Errorf("adopted client.crt: usage %v, names %v; want client authentication only, node1.example.com", got.ExtKeyUsage, got.DNSNames)
+	}
+}
