@@ -29,3 +29,21 @@ func sameOwner(f *os.File, old fs.FileInfo) error {
 	}
 	return nil
 }
+
+// CheckOwner returns an error unless path belongs to this process's
+// effective user: the owner of a directory or key can replace what is
+// written there, or read it, whatever its mode says.
+func CheckOwner(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if uid := os.Geteuid(); int(st.Uid) != uid {
+		return fmt.Errorf("%s belongs to uid %d, not to this user (uid %d): its owner could replace or read what is kept there; use one of your own", path, st.Uid, uid)
+	}
+	return nil
+}

@@ -236,3 +236,30 @@ func TestRenewRefusesForeignCertificatesUnlessAdopted(t *testing.T) {
 		t.Errorf("adopted client.crt: usage %v, names %v; want client authentication only, node1.example.com", got.ExtKeyUsage, got.DNSNames)
 	}
 }
+
+// cert request keeps a key only where no one else could have read or
+// replaced it: a directory others may write, or a key others may read, is
+// refused. It kept both.
+func TestRequestRefusesOpenDirectoryAndKey(t *testing.T) {
+	open := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Request(open, []string{"node1.example.com"}); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Errorf("Request in a 0777 directory: %v, want a refusal", err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "node")
+	if _, err := Request(dir, []string{"node1.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, ServerKey), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Request(dir, []string{"node1.example.com"}); err == nil || !strings.Contains(err.Error(), "open to others") {
+		t.Errorf("Request keeping a 0644 key: %v, want a refusal", err)
+	}
+}

@@ -81,6 +81,9 @@ func InitAuthority(dir string, opts CAOptions) (*Authority, error) {
 	case len(entries) > 0:
 		return nil, fmt.Errorf("%s: %w; a CA is made once (rotate it with `wardentool ca rotate`)", dir, ErrNotEmpty)
 	}
+	if err := atomicfile.CheckOwner(dir); err != nil {
+		return nil, fmt.Errorf("CA directory: %w", err)
+	}
 	// MkdirAll leaves an existing directory's mode, and umask trims a new one's.
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, err
@@ -129,6 +132,10 @@ func OpenAuthority(dir string) (*Authority, error) {
 }
 
 func (a *Authority) read() error {
+	// Whoever may write the directory may put a CA of theirs in it.
+	if err := checkPrivateDir(a.Dir); err != nil {
+		return err
+	}
 	cert, err := ReadCertificate(a.path(AuthorityCert))
 	if err != nil {
 		return fmt.Errorf("CA directory %s: %w", a.Dir, err)
@@ -154,8 +161,28 @@ func (a *Authority) read() error {
 	return err
 }
 
-// checkSecret refuses a key file others may read or write.
+// checkPrivateDir refuses a CA directory that is not this user's or that
+// group or others may write.
+func checkPrivateDir(dir string) error {
+	if err := atomicfile.CheckOwner(dir); err != nil {
+		return fmt.Errorf("CA directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if mode := fi.Mode().Perm(); mode&0o022 != 0 {
+		return fmt.Errorf("CA directory %s is writable by group or others (mode %#o): they could put a CA of theirs in it; chmod 0700", dir, mode)
+	}
+	return nil
+}
+
+// checkSecret refuses a key file that is not this user's, or that others
+// may read or write.
 func checkSecret(path string) error {
+	if err := atomicfile.CheckOwner(path); err != nil {
+		return err
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err

@@ -127,3 +127,39 @@ func TestRotation(t *testing.T) {
 		t.Errorf("retired certificate: %v", err)
 	}
 }
+
+// A CA directory another user owns, or that group or others may write,
+// is refused: whoever may write it can put a CA of theirs there, and
+// every certificate after would come from it.
+func TestAuthorityDirectoryMustBeOnlyOurs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user")
+	}
+	theirs := t.TempDir()
+	if err := os.Chown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := InitAuthority(theirs, CAOptions{CommonName: "Fleet CA"}); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Errorf("InitAuthority in another user's directory: %v, want a refusal", err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "ca")
+	if _, err := InitAuthority(dir, CAOptions{CommonName: "Fleet CA"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenAuthority(dir); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Errorf("OpenAuthority of a 0777 directory: %v, want a refusal", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(dir, AuthorityKey), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenAuthority(dir); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Errorf("OpenAuthority with another user's ca.key: %v, want a refusal", err)
+	}
+}

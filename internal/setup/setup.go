@@ -193,6 +193,9 @@ func prepareDir(dir string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("--dir %s: %w", dir, err)
 	}
+	if err := atomicfile.CheckOwner(dir); err != nil {
+		return fmt.Errorf("--dir: %w", err)
+	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
 		return fmt.Errorf("--dir %s is writable by group or others (mode %04o): they could replace the keys and password after init writes them; use a directory only you can write to (chmod go-w)", dir, perm)
 	}

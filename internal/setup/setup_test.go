@@ -215,3 +215,22 @@ func TestLifetimes(t *testing.T) {
 		}
 	}
 }
+
+// A directory that is another user's is refused whatever its mode: its
+// owner could replace the web config or read the keys afterwards.
+func TestInitRefusesAnotherUsersDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user")
+	}
+	dir := t.TempDir()
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Init(Options{Dir: dir, Hosts: []string{"localhost"}, BcryptCost: 4})
+	if err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Fatalf("err %v, want a refusal naming the owner", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("wrote %d files into a refused directory", len(entries))
+	}
+}
