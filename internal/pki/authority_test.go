@@ -163,3 +163,21 @@ func TestAuthorityDirectoryMustBeOnlyOurs(t *testing.T) {
 		t.Errorf("OpenAuthority with another user's ca.key: %v, want a refusal", err)
 	}
 }
+
+// An expired CA signs nothing: its certificates, cut to end with it, ended
+// before they began, and cert sign, fleet init and cert renew reported
+// them issued (the renewal timer on every run).
+func TestExpiredCASignsNothing(t *testing.T) {
+	ca, err := NewCA("expired CA", -time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ca.Issue(Request{CommonName: "n", Hosts: []string{"n.example.com"}, Usage: x509.ExtKeyUsageServerAuth, PublicKey: key.Public(), ValidFor: time.Hour})
+	if err == nil || !strings.Contains(err.Error(), "expired") || !strings.Contains(err.Error(), "ca rotate") {
+		t.Errorf("Issue from an expired CA: %v, want a refusal pointing to ca rotate", err)
+	}
+}

@@ -167,6 +167,11 @@ type Request struct {
 // permit, naming them: a certificate that no client would accept is an
 // error here, not at the first scrape.
 func (ca *CA) Issue(r Request) (*x509.Certificate, error) {
+	// Its certificates would end before they begin (they end with it),
+	// and no client accepts a chain through it.
+	if end := ca.Cert.NotAfter; !time.Now().Before(end) {
+		return nil, fmt.Errorf("the CA %q expired on %s: it signs nothing; roll it over (wardentool ca rotate)", ca.Cert.Subject.String(), end.UTC().Format(time.DateOnly))
+	}
 	tmpl, err := template(r.CommonName, r.ValidFor)
 	if err != nil {
 		return nil, err
