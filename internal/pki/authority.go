@@ -158,6 +158,18 @@ func (a *Authority) read() error {
 	if errors.Is(err, fs.ErrNotExist) {
 		a.Previous, err = nil, nil
 	}
+	if err != nil {
+		return err
+	}
+	// cert trust hands the bundle to every node and Prometheus: one
+	// without the CA that signs (or, in a rotation, the one before it)
+	// would have them trust nothing that is issued.
+	if !a.Trusts(a.Bundle) {
+		return fmt.Errorf("CA directory %s: %s does not hold %s (%s); restore it from %s", a.Dir, BundleFile, AuthorityCert, a.Trusted(), AuthorityCert)
+	}
+	if a.Previous != nil && !(&Authority{CA: &CA{Cert: a.Previous}}).Trusts(a.Bundle) {
+		return fmt.Errorf("CA directory %s: %s does not hold %s during a rotation (%s)", a.Dir, BundleFile, PreviousCert, a.Trusted())
+	}
 	return err
 }
 

@@ -181,3 +181,25 @@ func TestExpiredCASignsNothing(t *testing.T) {
 		t.Errorf("Issue from an expired CA: %v, want a refusal pointing to ca rotate", err)
 	}
 }
+
+// A bundle.crt that is empty, or lacks the CA that signs, is refused when
+// the CA directory is read: cert trust handed it out as every node's
+// ca.crt, and they trusted nothing issued.
+func TestAuthorityRefusesABundleWithoutItsCA(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	if _, err := InitAuthority(dir, CAOptions{CommonName: "Fleet CA"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewCA("another CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bundle := range map[string][]byte{"empty": nil, "another CA's": CertPEM(other.Cert)} {
+		if err := os.WriteFile(filepath.Join(dir, BundleFile), bundle, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := OpenAuthority(dir); err == nil || !strings.Contains(err.Error(), "does not hold ca.crt") {
+			t.Errorf("%s bundle: %v, want a refusal", name, err)
+		}
+	}
+}
