@@ -25,6 +25,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -109,6 +110,9 @@ func Init(opts Options) (*Result, error) {
 	}
 	if target == "" {
 		target = net.JoinHostPort(hosts[0], DefaultPort)
+	}
+	if err := checkTarget(target); err != nil {
+		return nil, err
 	}
 	cost := opts.BcryptCost
 	if cost == 0 {
@@ -201,6 +205,23 @@ func prepareDir(dir string, force bool) error {
 	}
 	if len(entries) > 0 && !force {
 		return fmt.Errorf("--dir %s exists and is not empty; refusing to overwrite it without --force", dir)
+	}
+	return nil
+}
+
+// checkTarget refuses a --target that is not host:port: it is written
+// into the scrape job's YAML and into netrc, where a quote or a line
+// break would add targets or machines of the caller's choosing.
+func checkTarget(target string) error {
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		return fmt.Errorf("--target %q: %w", target, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("--target %q: the port must be a number from 1 to 65535", target)
+	}
+	if _, _, err := pki.SplitHosts([]string{host}); err != nil {
+		return fmt.Errorf("--target %q: %w", target, err)
 	}
 	return nil
 }

@@ -234,3 +234,25 @@ func TestInitRefusesAnotherUsersDir(t *testing.T) {
 		t.Errorf("wrote %d files into a refused directory", len(entries))
 	}
 }
+
+// --target goes into the scrape job's YAML and into netrc: anything but
+// host:port is refused before a file is written. A quote and a line break
+// added a target of the caller's choosing to the job.
+func TestInitRefusesABadTarget(t *testing.T) {
+	for _, target := range []string{
+		"node.example.com:9100']\n      - targets: ['attacker.example:9100",
+		"node.example.com",
+		"node.example.com:http",
+		"node.example.com:0",
+		"node example.com:9100",
+	} {
+		dir := t.TempDir()
+		if _, err := Init(Options{Dir: dir, Hosts: []string{"node.example.com"}, Target: target, BcryptCost: 4}); err == nil || !strings.Contains(err.Error(), "--target") {
+			t.Errorf("--target %q: %v, want a refusal", target, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("--target %q: %d files written", target, len(entries))
+		}
+	}
+	initDir(t, Options{Dir: t.TempDir(), Hosts: []string{"node.example.com"}, Target: "[::1]:9100"})
+}
