@@ -145,18 +145,29 @@ func (c *certCmd) eachDir(cmd string, a *pki.Authority, dir string, stdout io.Wr
 	return err
 }
 
+// maxCSR bounds a certificate request read: one is a few hundred bytes,
+// and it comes from a node.
+const maxCSR = 64 << 10
+
 // signCSR reads the request (a file, or standard input) and signs it.
 func (c *certCmd) signCSR(stdin io.Reader) (*x509.Certificate, error) {
-	var b []byte
-	var err error
+	r := stdin
 	if c.csr == "" || c.csr == "-" { // kingpin passes a lone "-" on as ""
 		c.csr = "standard input"
-		b, err = io.ReadAll(stdin)
 	} else {
-		b, err = os.ReadFile(c.csr)
+		f, err := os.Open(c.csr)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
+	b, err := io.ReadAll(io.LimitReader(r, maxCSR+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(b) > maxCSR {
+		return nil, fmt.Errorf("%s is larger than %d KiB: not a certificate request", c.csr, maxCSR>>10)
 	}
 	a, err := pki.OpenAuthority(c.caDir)
 	if err != nil {

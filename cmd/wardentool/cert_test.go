@@ -85,6 +85,15 @@ func TestCertRequestAndSign(t *testing.T) {
 	if code, _, stderr := runTool(t, "", "cert", "sign", "--ca", caDir, "--allow-host", "[a-", good); code != 1 || !strings.Contains(stderr, "--allow-host") {
 		t.Errorf("malformed pattern: exit %d, %s", code, stderr)
 	}
+	// A request comes from a node: one far larger than any is refused
+	// after 64 KiB, not read whole (a 3 GB file ran out of memory).
+	huge := filepath.Join(t.TempDir(), "huge.csr")
+	if err := os.WriteFile(huge, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runTool(t, "", "cert", "sign", "--ca", caDir, huge); code != 1 || !strings.Contains(stderr, "larger than 64 KiB") {
+		t.Errorf("a 1 MiB request: exit %d, %s", code, stderr)
+	}
 }
 
 func TestCertRenewAndTrust(t *testing.T) {

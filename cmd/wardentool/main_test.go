@@ -376,6 +376,22 @@ func TestTokenNew(t *testing.T) {
 	if code, _, stderr := runTool(t, "", "token", "new", "ci", "--token-file", file); code != 1 || !strings.Contains(stderr, "file exists") {
 		t.Errorf("overwrote a token file: exit %d %s", code, stderr)
 	}
+	// A symbolic link put in its place is not followed; nothing is left
+	// beside it (the token goes to a temporary file first).
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	link := filepath.Join(filepath.Dir(file), "linked")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runTool(t, "", "token", "new", "ci", "--token-file", link); code != 1 || !strings.Contains(stderr, "file exists") {
+		t.Errorf("--token-file through a symbolic link: exit %d %s", code, stderr)
+	}
+	if _, err := os.Stat(target); err == nil {
+		t.Error("the token was written through a symbolic link")
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(file)); len(entries) != 2 {
+		t.Errorf("token directory holds %d entries, want the token file and the link", len(entries))
+	}
 	if code, _, stderr := runTool(t, "", "token", "new", "bad name"); code != 1 || !strings.Contains(stderr, `token name "bad name"`) {
 		t.Errorf("bad name: exit %d %s", code, stderr)
 	}
