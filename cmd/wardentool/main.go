@@ -19,8 +19,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
-	_ "github.com/warden-exporter/warden/internal/buildinfo" // version from the build when no -ldflags gave one
 	"github.com/warden-exporter/warden/internal/atomicfile"
+	_ "github.com/warden-exporter/warden/internal/buildinfo" // version from the build when no -ldflags gave one
 	"github.com/warden-exporter/warden/internal/setup"
 	"github.com/warden-exporter/warden/webconf"
 	"github.com/warden-exporter/warden/webconf/exporter"
