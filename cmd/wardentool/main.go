@@ -301,7 +301,8 @@ func writeNewFile(path string, data []byte) (err error) {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	// Once linked, path holds the data and the temporary name goes.
+	defer func() { _ = os.Remove(f.Name()) }()
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("%s: %w", path, err)
