@@ -120,7 +120,7 @@ func (r *Runner) Collect(ch chan<- prometheus.Metric) { r.timeouts.Collect(ch) }
 // deadline or cancellation in ctx, update runs on ch directly.
 func (r *Runner) Run(ctx context.Context, name string, ch chan<- prometheus.Metric, update Update) error {
 	if ctx.Done() == nil {
-		return update(ctx, ch)
+		return safely(ctx, ch, update)
 	}
 	r.mu.Lock()
 	lag := r.behind[name]
@@ -145,7 +145,7 @@ func (r *Runner) Run(ctx context.Context, name string, ch chan<- prometheus.Metr
 	begin := time.Now()
 	go func() {
 		defer close(inner) // after err is set: the close publishes it
-		err = update(ctx, inner)
+		err = safely(ctx, inner, update)
 		finished.Store(true)
 	}()
 	for {
@@ -169,6 +169,22 @@ func (r *Runner) Run(ctx context.Context, name string, ch chan<- prometheus.Metr
 		}
 	}
 }
+
+// safely runs update, turning a panic into its error: a collector that
+// panics on what it read (a file cut short, bytes no parser expected)
+// fails its own scrape, instead of ending the process, and with it every
+// other collector and the TLS listener.
+func safely(ctx context.Context, ch chan<- prometheus.Metric, update Update) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	return update(ctx, ch)
+}
+
+// ErrPanic is returned for a collector that panicked.
+var ErrPanic = errors.New("collector panicked")
 
 // waitFor reports whether the runs of lag returned in time for the scrape
 // of ctx: at once false when they are hung, having run longer than the

@@ -219,3 +219,21 @@ func TestRunWaitsForASlowRunLeftBehind(t *testing.T) {
 		t.Errorf("started %d times, want 3", n)
 	}
 }
+
+// A collector that panics fails its own scrape; the process goes on. It
+// took the whole exporter down (procfs panics on some malformed files).
+func TestRunRecoversAPanic(t *testing.T) {
+	r := NewRunner(nil)
+	boom := func(context.Context, chan<- prometheus.Metric) error {
+		var s []int
+		_ = s[1] // index out of range, as a parser meeting a short line
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for name, ctx := range map[string]context.Context{"with a deadline": ctx, "without": context.Background()} {
+		if _, err := collect(ctx, r, "boom", boom); !errors.Is(err, ErrPanic) || !strings.Contains(err.Error(), "index out of range") {
+			t.Errorf("%s: err %v, want ErrPanic naming the panic", name, err)
+		}
+	}
+}
