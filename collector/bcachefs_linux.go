@@ -94,7 +94,7 @@ func (c *bcachefsCollector) Update(_ context.Context, ch chan<- prometheus.Metri
 				fmt.Sprintf("Bcachefs counter %s since filesystem creation.", name),
 				[]string{"uuid"}, nil,
 			)
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(counter.SinceFilesystemCreation), uuid)
+			ch <- mustNewConstMetric(desc, prometheus.CounterValue, float64(counter.SinceFilesystemCreation), uuid)
 		}
 		for writeType, w := range s.BtreeWrites {
 			ch <- c.btreeWrites.mustNewConstMetric(float64(w.Count), uuid, writeType)

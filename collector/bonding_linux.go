@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -65,13 +64,13 @@ func (c *bondingCollector) Update(_ context.Context, ch chan<- prometheus.Metric
 }
 
 func (c *bondingCollector) readBonding() (map[string]bondingStatus, error) {
-	data, err := os.ReadFile(filepath.Join(c.netPath, "bonding_masters"))
+	data, err := readFile(filepath.Join(c.netPath, "bonding_masters"))
 	if err != nil {
 		return nil, err // names the path
 	}
 	masters := map[string]bondingStatus{}
 	for _, master := range strings.Fields(string(data)) {
-		slaves, err := os.ReadFile(filepath.Join(c.netPath, master, "bonding/slaves"))
+		slaves, err := readFile(filepath.Join(c.netPath, master, "bonding/slaves"))
 		if err != nil {
 			return nil, err
 		}
@@ -94,9 +93,9 @@ func (c *bondingCollector) readBonding() (map[string]bondingStatus, error) {
 // slaveUp reads the MII status of a slave, linked from the master as
 // lower_<slave>, or as slave_<slave> on older kernels.
 func (c *bondingCollector) slaveUp(master, slave string) (bool, error) {
-	state, err := os.ReadFile(filepath.Join(c.netPath, master, "lower_"+slave, "bonding_slave/mii_status"))
+	state, err := readFile(filepath.Join(c.netPath, master, "lower_"+slave, "bonding_slave/mii_status"))
 	if errors.Is(err, fs.ErrNotExist) {
-		state, err = os.ReadFile(filepath.Join(c.netPath, master, "slave_"+slave, "bonding_slave/mii_status"))
+		state, err = readFile(filepath.Join(c.netPath, master, "slave_"+slave, "bonding_slave/mii_status"))
 	}
 	if err != nil {
 		return false, fmt.Errorf("read MII status of %s in %s: %w", slave, master, err)

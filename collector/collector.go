@@ -14,8 +14,10 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -223,5 +225,29 @@ type typedDesc struct {
 // framework's text exposition writes without a protobuf round trip (see
 // exposition.MustNewConstMetric); it is the same metric to a registry.
 func (d typedDesc) mustNewConstMetric(value float64, labels ...string) prometheus.Metric {
-	return exposition.MustNewConstMetric(d.desc, d.valueType, value, labels...)
+	return mustNewConstMetric(d.desc, d.valueType, value, labels...)
+}
+
+// mustNewConstMetric is exposition.MustNewConstMetric with label values
+// made UTF-8 (see validLabels).
+func mustNewConstMetric(desc *prometheus.Desc, valueType prometheus.ValueType, value float64, labels ...string) prometheus.Metric {
+	return exposition.MustNewConstMetric(desc, valueType, value, validLabels(labels)...)
+}
+
+// validLabels returns labels with every byte that is not UTF-8 replaced by
+// U+FFFD. Label values come from files (a device name, an address, a
+// sensor label, a directory name) that may hold any bytes, and a metric
+// with a value that is not UTF-8 panics.
+func validLabels(labels []string) []string {
+	for i, v := range labels {
+		if utf8.ValidString(v) {
+			continue
+		}
+		out := slices.Clone(labels)
+		for j := i; j < len(out); j++ {
+			out[j] = strings.ToValidUTF8(out[j], "\uFFFD")
+		}
+		return out
+	}
+	return labels
 }

@@ -31,26 +31,10 @@ const hungSensor = "sys/devices/platform/coretemp.0/hwmon/hwmon0/temp1_input"
 // goroutines and open files where it was (the hung read is not started
 // again); once the FIFO gets a writer, hwmon succeeds on the next scrape.
 func TestHungSysfsReadIsLeftBehind(t *testing.T) {
-	root := t.TempDir()
-	if err := fixture.Copy(root); err != nil {
-		t.Fatal(err)
-	}
-	cfg := fixtureConfig()
-	cfg.ProcPath = filepath.Join(root, "proc")
-	cfg.SysPath = filepath.Join(root, "sys")
-	cfg.RootfsPath = filepath.Join(root, "rootfs")
-	cfg.UdevDataPath = filepath.Join(root, "udev")
+	root, cfg := fixtureCopy(t)
 	names := defaultNames()
 	stderr := &testlog.Buffer{}
-	p := exporter.New(exporter.Options{Name: "warden_node_exporter", DefaultAddress: ":0", Stderr: stderr})
-	e := webconftest.Start(t, p, func(env exporter.Env) (exporter.Metrics, error) {
-		cfg.Logger = env.Logger
-		node, err := New(cfg, names)
-		if err != nil {
-			return nil, err
-		}
-		return exporter.Named(node), nil
-	}, "--web.disable-exporter-metrics")
+	e := serveNode(t, cfg, names, stderr)
 
 	// What the scrape holds while the sensor reads normally.
 	_, healthy := scrapeTimed(t, e, "3")
@@ -201,4 +185,35 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		}
 	}
 	return cond()
+}
+
+// fixtureCopy copies the fixture tree into a temporary directory, to be
+// changed, and returns it with a Config that reads it.
+func fixtureCopy(t *testing.T) (string, Config) {
+	t.Helper()
+	root := t.TempDir()
+	if err := fixture.Copy(root); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fixtureConfig()
+	cfg.ProcPath = filepath.Join(root, "proc")
+	cfg.SysPath = filepath.Join(root, "sys")
+	cfg.RootfsPath = filepath.Join(root, "rootfs")
+	cfg.UdevDataPath = filepath.Join(root, "udev")
+	return root, cfg
+}
+
+// serveNode serves the named collectors of cfg through the framework, as
+// warden_node_exporter does, logging to stderr.
+func serveNode(t *testing.T, cfg Config, names []string, stderr *testlog.Buffer) *webconftest.Exporter {
+	t.Helper()
+	p := exporter.New(exporter.Options{Name: "warden_node_exporter", DefaultAddress: ":0", Stderr: stderr})
+	return webconftest.Start(t, p, func(env exporter.Env) (exporter.Metrics, error) {
+		cfg.Logger = env.Logger
+		node, err := New(cfg, names)
+		if err != nil {
+			return nil, err
+		}
+		return exporter.Named(node), nil
+	}, "--web.disable-exporter-metrics")
 }

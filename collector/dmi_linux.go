@@ -89,6 +89,6 @@ func (c *dmiCollector) Update(_ context.Context, ch chan<- prometheus.Metric) er
 		return ErrNoData
 	}
 	desc := prometheus.NewDesc(prometheus.BuildFQName(Namespace, "dmi", "info"), dmiInfoHelp, labels, nil)
-	ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, 1, values...)
+	ch <- mustNewConstMetric(desc, prometheus.GaugeValue, 1, values...)
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -144,7 +143,7 @@ func (c *edacCollector) updateChannels(ch chan<- prometheus.Metric, csrowDir, mc
 // split into "mc0_csrow0_channel0". A channel without a label file is
 // "unknown".
 func edacDIMMLabel(path string) string {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return "unknown"
 	}
@@ -155,7 +154,7 @@ func edacDIMMLabel(path string) string {
 
 // edacReadCount reads a sysfs file holding one unsigned count.
 func edacReadCount(path string) (float64, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return 0, err
 	}

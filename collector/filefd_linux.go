@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -35,7 +34,7 @@ func newFileFDCollector(cfg Config) (Collector, error) {
 }
 
 func (c *fileFDCollector) Update(_ context.Context, ch chan<- prometheus.Metric) error {
-	data, err := os.ReadFile(c.path)
+	data, err := readFile(c.path)
 	if err != nil {
 		return fmt.Errorf("read file-nr: %w", err)
 	}

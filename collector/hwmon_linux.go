@@ -98,7 +98,7 @@ func (c *hwmonCollector) Update(_ context.Context, ch chan<- prometheus.Metric) 
 			continue
 		}
 		var nameFile string
-		if b, err := os.ReadFile(filepath.Join(dir, "name")); err == nil {
+		if b, err := readFile(filepath.Join(dir, "name")); err == nil {
 			nameFile = strings.TrimSpace(string(b))
 		}
 		chips = append(chips, hwmonChip{dir: dir, base: base, nameFile: nameFile})
@@ -145,9 +145,9 @@ func (c *hwmonCollector) updateChip(ch chan<- prometheus.Metric, dir, chip strin
 		}
 	}
 
-	if b, err := os.ReadFile(filepath.Join(dir, "name")); err == nil {
+	if b, err := readFile(filepath.Join(dir, "name")); err == nil {
 		if name := hwmonCleanName(string(b)); name != "" {
-			ch <- prometheus.MustNewConstMetric(
+			ch <- mustNewConstMetric(
 				prometheus.NewDesc("node_hwmon_chip_names", "Annotation metric for human-readable chip names", []string{"chip", "chip_name"}, nil),
 				prometheus.GaugeValue, 1, chip, name)
 		}
@@ -172,13 +172,13 @@ func (c *hwmonCollector) updateChip(ch chan<- prometheus.Metric, dir, chip strin
 // names, help and units.
 func hwmonSendSensor(ch chan<- prometheus.Metric, chip, sensor string, elements map[string]string) {
 	gauge := func(name, help string, value float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, hwmonLabelNames, nil), prometheus.GaugeValue, value, labels...)
+		ch <- mustNewConstMetric(prometheus.NewDesc(name, hwmonHelp(help), hwmonLabelNames, nil), prometheus.GaugeValue, value, labels...)
 	}
 	sensorType, _, _, _ := hwmonSplitFileName(sensor)
 
 	label, hasLabel := elements["label"]
 	if hasLabel {
-		ch <- prometheus.MustNewConstMetric(
+		ch <- mustNewConstMetric(
 			prometheus.NewDesc("node_hwmon_sensor_label", "Label for given chip and sensor", []string{"chip", "sensor", "label"}, nil),
 			prometheus.GaugeValue, 1, chip, sensor, strings.ToValidUTF8(label, "\uFFFD"))
 	}
@@ -222,7 +222,7 @@ func hwmonSendSensor(ch chan<- prometheus.Metric, chip, sensor string, elements 
 			}
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(m.name, m.help, hwmonLabelNames, nil), m.valueType, m.convert(value), chip, sensor)
+		ch <- mustNewConstMetric(prometheus.NewDesc(m.name, hwmonHelp(m.help), hwmonLabelNames, nil), m.valueType, m.convert(value), chip, sensor)
 	}
 }
 
@@ -364,7 +364,7 @@ func hwmonChipName(dir string) (string, error) {
 			return name, nil
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "name")); err == nil {
+	if b, err := readFile(filepath.Join(dir, "name")); err == nil {
 		if name := hwmonCleanName(string(b)); name != "" {
 			return name, nil
 		}
@@ -383,3 +383,7 @@ func hwmonChipName(dir string) (string, error) {
 func hwmonCleanName(s string) string {
 	return strings.Trim(hwmonInvalidChars.ReplaceAllLiteralString(strings.ToLower(s), "_"), "_")
 }
+
+// hwmonHelp makes help, which holds parts of sensor file names, UTF-8:
+// Prometheus refuses a whole scrape with a HELP line that is not.
+func hwmonHelp(help string) string { return strings.ToValidUTF8(help, "\uFFFD") }

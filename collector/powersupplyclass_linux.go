@@ -178,5 +178,5 @@ func powerSupplyInfo(ps *sysfs.PowerSupply) prometheus.Metric {
 	}
 	desc := prometheus.NewDesc(prometheus.BuildFQName(Namespace, "power_supply", "info"),
 		"info of /sys/class/power_supply/<power_supply>.", labels, nil)
-	return prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, 1, values...)
+	return mustNewConstMetric(desc, prometheus.GaugeValue, 1, values...)
 }

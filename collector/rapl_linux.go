@@ -71,14 +71,14 @@ func (c *raplCollector) Update(_ context.Context, ch chan<- prometheus.Metric) e
 		joules := float64(microjoules) / 1e6
 		index := strconv.Itoa(zone.Index)
 		if c.zoneLabel {
-			ch <- prometheus.MustNewConstMetric(c.joules, prometheus.CounterValue, joules, index, zone.Path, zone.Name)
+			ch <- mustNewConstMetric(c.joules, prometheus.CounterValue, joules, index, zone.Path, zone.Name)
 			continue
 		}
 		desc := prometheus.NewDesc(
 			prometheus.BuildFQName(Namespace, "rapl", raplInvalidNameChars.ReplaceAllString(zone.Name, "_")+"_joules_total"),
 			fmt.Sprintf("Current RAPL %s value in joules", zone.Name),
 			[]string{"index", "path"}, nil)
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, joules, index, zone.Path)
+		ch <- mustNewConstMetric(desc, prometheus.CounterValue, joules, index, zone.Path)
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (c *selinuxCollector) findMount() string {
 	}
 	// Elsewhere only if the kernel knows selinuxfs at all, which spares
 	// reading mountinfo on most hosts.
-	filesystems, err := os.ReadFile(filepath.Join(c.procPath, "filesystems"))
+	filesystems, err := readFile(filepath.Join(c.procPath, "filesystems"))
 	if err != nil || !bytes.Contains(filesystems, []byte("\tselinuxfs\n")) {
 		return ""
 	}
@@ -105,7 +105,7 @@ func (c *selinuxCollector) findMount() string {
 
 // currentLabel returns this thread's SELinux label, "" when unknown.
 func (c *selinuxCollector) currentLabel() string {
-	label, err := os.ReadFile(filepath.Join(c.procPath, "thread-self/attr/current"))
+	label, err := readFile(filepath.Join(c.procPath, "thread-self/attr/current"))
 	if err != nil {
 		return ""
 	}
@@ -144,7 +144,7 @@ func (c *selinuxCollector) readConfigMode() int {
 // readEnforceMode returns the current mode from selinuxfs' enforce file:
 // 1 enforcing, 0 permissive, -1 when it cannot be read.
 func readEnforceMode(mnt string) int {
-	data, err := os.ReadFile(filepath.Join(mnt, "enforce"))
+	data, err := readFile(filepath.Join(mnt, "enforce"))
 	if err != nil {
 		return selinuxDisabled
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/procfs"
 )
 
@@ -99,12 +100,16 @@ func (c *sockstatCollector) send(ch chan<- prometheus.Metric, stat *procfs.NetSo
 			if f.value == nil {
 				continue
 			}
+			name := prometheus.BuildFQName(Namespace, "sockstat", p.Protocol+"_"+f.name)
+			if !model.LegacyValidation.IsValidMetricName(name) {
+				continue // a protocol name no metric can carry
+			}
 			desc := prometheus.NewDesc(
-				prometheus.BuildFQName(Namespace, "sockstat", p.Protocol+"_"+f.name),
+				name,
 				fmt.Sprintf("Number of %s sockets in state %s.", p.Protocol, f.name),
 				nil, nil,
 			)
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(*f.value))
+			ch <- mustNewConstMetric(desc, prometheus.GaugeValue, float64(*f.value))
 		}
 	}
 }

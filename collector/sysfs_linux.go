@@ -3,7 +3,10 @@ package collector
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"slices"
 
 	"golang.org/x/sys/unix"
@@ -98,5 +101,35 @@ func readProcFile(path string, buf []byte) ([]byte, error) {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
+		if len(buf) > maxProcFile {
+			return nil, errProcFileTooLarge(path)
+		}
 	}
+}
+
+// maxProcFile bounds a read of a /proc or /sys file: the kernel's are a
+// few pages at most (a sysfs attribute one). A larger one is not the
+// kernel's (a bind mount, /dev/zero linked in its place), and reading it
+// on would take the machine's memory; node_exporter's readers stop too.
+const maxProcFile = 4 << 20
+
+func errProcFileTooLarge(path string) error {
+	return fmt.Errorf("%s: more than %d MiB, not a kernel file: not read further", path, maxProcFile>>20)
+}
+
+// readFile is os.ReadFile for /proc and /sys, bounded by maxProcFile.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxProcFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxProcFile {
+		return nil, errProcFileTooLarge(path)
+	}
+	return b, nil
 }

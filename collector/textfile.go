@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -136,6 +137,12 @@ func (c *textfileCollector) readDirectory(s *textfileScrape, dir string) {
 			continue
 		}
 		path := filepath.Join(dir, entry.Name())
+		if !utf8.ValidString(path) {
+			// Its path would be a label value (node_textfile_mtime_seconds).
+			s.failed = true
+			c.logger.Error("textfile name is not UTF-8, skipped", "file", strings.ToValidUTF8(path, "\uFFFD"))
+			continue
+		}
 		families, mtime, err := c.readFile(path)
 		for _, name := range slices.Sorted(maps.Keys(families)) {
 			c.accept(s, families[name], path)
@@ -169,6 +176,10 @@ func (c *textfileCollector) accept(s *textfileScrape, mf *dto.MetricFamily, path
 	s.families = append(s.families, mf)
 }
 
+// maxTextfileBytes bounds a textfile: each is parsed whole on every
+// scrape, and one of hundreds of megabytes costs gigabytes.
+const maxTextfileBytes = 64 << 20
+
 // readFile parses one file. Families are returned even when only the stat
 // after parsing fails; a file with client-side timestamps is refused whole.
 func (c *textfileCollector) readFile(path string) (map[string]*dto.MetricFamily, time.Time, error) {
@@ -177,6 +188,9 @@ func (c *textfileCollector) readFile(path string) (map[string]*dto.MetricFamily,
 		return nil, time.Time{}, fmt.Errorf("open textfile %q: %w", path, err)
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > maxTextfileBytes {
+		return nil, time.Time{}, fmt.Errorf("textfile %q is %d bytes, more than %d MiB: skipping entire file", path, info.Size(), maxTextfileBytes>>20)
+	}
 
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := parser.TextToMetricFamilies(f)
@@ -184,6 +198,11 @@ func (c *textfileCollector) readFile(path string) (map[string]*dto.MetricFamily,
 		return nil, time.Time{}, fmt.Errorf("parse textfile %q: %w", path, err)
 	}
 	for _, mf := range families {
+		// Served as it is, a HELP that is not UTF-8 makes Prometheus
+		// refuse the whole scrape, every node metric with it.
+		if !utf8.ValidString(mf.GetHelp()) {
+			return nil, time.Time{}, fmt.Errorf("textfile %q: the help of %s is not UTF-8, skipping entire file", path, mf.GetName())
+		}
 		for _, m := range mf.Metric {
 			if m.TimestampMs != nil {
 				return nil, time.Time{}, fmt.Errorf("textfile %q contains unsupported client-side timestamps, skipping entire file", path)

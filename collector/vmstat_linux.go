@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ func newVMStatCollector(cfg Config) (Collector, error) {
 // Update reads /proc/vmstat, lines of "name value". procfs has no parser for
 // it. As in node_exporter, every value must parse, even those not sent.
 func (c *vmstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric) error {
-	data, err := os.ReadFile(c.path)
+	data, err := readFile(c.path)
 	if err != nil {
 		return fmt.Errorf("read /proc/vmstat: %w", err)
 	}
