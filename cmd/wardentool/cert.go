@@ -62,6 +62,7 @@ func addCertCommands(app *kingpin.Application) *certCmd {
 	c.trust = cmd.Command("trust", "Make each directory's ca.crt the CA's bundle.crt: during a rollover the old and the new CA, otherwise the CA alone. The exporter re-reads it within its reload interval, Prometheus at its next scrape.")
 	c.trust.Flag("ca", "Directory of the CA.").Required().StringVar(&c.caDir)
 	c.trust.Flag("dir", "Node or Prometheus directory holding ca.crt; repeatable.").Required().StringsVar(&c.dirs)
+	c.trust.Flag("adopt", "Also write the bundle where the directory's own certificate comes from a CA the bundle does not hold (a `wardentool init` directory moving to this CA; `cert renew --adopt` next). Without it such a directory is refused: its peers would refuse its certificate.").BoolVar(&c.adopt)
 	return c
 }
 
@@ -123,7 +124,7 @@ func (c *certCmd) run(cmd string, stdin io.Reader, stdout, stderr io.Writer) int
 // line a file.
 func (c *certCmd) eachDir(cmd string, a *pki.Authority, dir string, stdout io.Writer) error {
 	if cmd == c.trust.FullCommand() {
-		changed, err := fleet.Trust(dir, a)
+		changed, err := fleet.Trust(dir, a, c.adopt)
 		if err != nil {
 			return err
 		}

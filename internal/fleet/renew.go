@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/warden-exporter/warden/internal/atomicfile"
@@ -200,8 +201,12 @@ func reissue(old *x509.Certificate, keyPath, certPath string, usage x509.ExtKeyU
 }
 
 // Trust makes dir's ca.crt the CA's bundle.crt, and reports whether it
-// changed.
-func Trust(dir string, a *pki.Authority) (bool, error) {
+// changed. It refuses, and changes nothing, when dir's own certificate
+// (server.crt, client.crt) was issued by a CA the bundle no longer holds:
+// every peer trusting that bundle would refuse it (a node left out of the
+// renewal before `ca drop-old`); adopt, for a directory moving to this CA
+// from another (see RenewOptions.Adopt), skips that check.
+func Trust(dir string, a *pki.Authority, adopt bool) (bool, error) {
 	path := filepath.Join(dir, CACert)
 	cur, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -213,7 +218,35 @@ func Trust(dir string, a *pki.Authority) (bool, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return false, err
 	}
+	if !adopt {
+		if err := ownCertsTrusted(dir, a.Bundle); err != nil {
+			return false, err
+		}
+	}
 	return true, atomicfile.Write(path, a.Bundle, 0o644)
+}
+
+// ownCertsTrusted checks that a CA of bundle issued each certificate of
+// dir.
+func ownCertsTrusted(dir string, bundle []byte) error {
+	cas, err := pki.ParseCertificates(bundle)
+	if err != nil {
+		return err
+	}
+	for _, p := range pairs {
+		certPath := filepath.Join(dir, p.cert)
+		cert, err := pki.ReadCertificate(certPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(cas, func(ca *x509.Certificate) bool { return cert.CheckSignatureFrom(ca) == nil }) {
+			return fmt.Errorf("%s was issued by %q, which the CA's bundle no longer holds: its peers would refuse it once they trust the bundle; `wardentool cert renew` it first (--adopt for a directory moving from another CA)", certPath, cert.Issuer.String())
+		}
+	}
+	return nil
 }
 
 // Request writes a certificate signing request for hosts into dir as

@@ -110,11 +110,11 @@ func TestRenewAndRollover(t *testing.T) {
 		t.Fatalf("Renew before trust: %v, want a refusal pointing to cert trust", err)
 	}
 	for _, d := range []string{dir, prom} {
-		if changed, err := Trust(d, a); err != nil || !changed {
+		if changed, err := Trust(d, a, false); err != nil || !changed {
 			t.Fatalf("Trust %s: %v, %v", d, changed, err)
 		}
 	}
-	if changed, err := Trust(dir, a); err != nil || changed {
+	if changed, err := Trust(dir, a, false); err != nil || changed {
 		t.Errorf("second Trust: changed %v, %v", changed, err)
 	}
 	r, err = Renew(dir, RenewOptions{Authority: a, Before: month})
@@ -261,5 +261,35 @@ func TestRequestRefusesOpenDirectoryAndKey(t *testing.T) {
 	}
 	if _, err := Request(dir, []string{"node1.example.com"}); err == nil || !strings.Contains(err.Error(), "open to others") {
 		t.Errorf("Request keeping a 0644 key: %v, want a refusal", err)
+	}
+}
+
+// cert trust refuses, and writes nothing, where the directory's own
+// certificate comes from a CA the new bundle no longer holds: a node left
+// out of the renewal before `ca drop-old` would have every peer refuse it.
+// --adopt writes it anyway, for a directory moving from another CA.
+func TestTrustRefusesABundleThatDropsTheDirectorysCA(t *testing.T) {
+	a := newAuthority(t, pki.CAOptions{})
+	out := filepath.Join(t.TempDir(), "fleet")
+	nodes := testNodes(1)
+	if _, err := Init(Options{Authority: a, Nodes: nodes, Out: out, BcryptCost: bcrypt.MinCost}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(out, NodesDir, nodes[0].Name)
+	if err := a.Rotate(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DropPrevious(); err != nil {
+		t.Fatal(err)
+	}
+	before := mustRead(t, filepath.Join(dir, CACert))
+	if _, err := Trust(dir, a, false); err == nil || !strings.Contains(err.Error(), "cert renew") {
+		t.Fatalf("Trust of a directory whose certificate the bundle no longer covers: %v, want a refusal", err)
+	}
+	if got := mustRead(t, filepath.Join(dir, CACert)); string(got) != string(before) {
+		t.Error("the refused Trust changed ca.crt")
+	}
+	if changed, err := Trust(dir, a, true); err != nil || !changed {
+		t.Errorf("Trust with adopt: %v, %v", changed, err)
 	}
 }
