@@ -148,7 +148,12 @@ func (a *Authority) read() error {
 		return fmt.Errorf("CA directory %s: %w", a.Dir, err)
 	}
 	if !Matches(cert, key) {
-		return fmt.Errorf("CA directory %s: %s is not the key of %s", a.Dir, AuthorityKey, AuthorityCert)
+		hint := ""
+		if prev, err := ReadKey(a.path(PreviousKey)); err == nil && Matches(cert, prev) {
+			// Rotate writes previous.* first, then ca.key, then ca.crt.
+			hint = fmt.Sprintf(": a `ca rotate` was cut short after writing %s; %s is the key of %s, so copy it to %s to go back, then rotate again", AuthorityKey, PreviousKey, AuthorityCert, AuthorityKey)
+		}
+		return fmt.Errorf("CA directory %s: %s is not the key of %s%s", a.Dir, AuthorityKey, AuthorityCert, hint)
 	}
 	a.CA = &CA{Cert: cert, Key: key}
 	if a.Bundle, err = os.ReadFile(a.path(BundleFile)); err != nil {

@@ -203,3 +203,30 @@ func TestAuthorityRefusesABundleWithoutItsCA(t *testing.T) {
 		}
 	}
 }
+
+// A `ca rotate` cut short between writing ca.key and ca.crt leaves a
+// directory every command refuses; the refusal says how to go back.
+func TestInterruptedRotationSaysHowToGoBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	a, err := InitAuthority(dir, CAOptions{CommonName: "Fleet CA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldCert, err := os.ReadFile(filepath.Join(dir, AuthorityCert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Rotate(0); err != nil {
+		t.Fatal(err)
+	}
+	// As if the crash came before ca.crt and bundle.crt were written.
+	if err := os.WriteFile(filepath.Join(dir, AuthorityCert), oldCert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, BundleFile), oldCert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenAuthority(dir); err == nil || !strings.Contains(err.Error(), "copy it to ca.key") {
+		t.Errorf("OpenAuthority after a cut-short rotation: %v, want the way back", err)
+	}
+}
