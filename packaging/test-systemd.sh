@@ -340,6 +340,16 @@ awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "exposure $score, want 2.
 ok "overall exposure level $score"
 echo "$score" >"$share/exposure"
 
+step "dpkg -r, then dpkg -i over the kept configuration"
+dpkg_in -r warden >"$share/remove.log" 2>&1 || fail "dpkg -r: $(cat "$share/remove.log")"
+[[ -z $(listeners) ]] || fail "still listening after remove: $(listeners | tr '\n' ' ')"
+in_ct test -e /etc/warden/web-config.yml || fail "remove deleted the web config"
+dpkg_in -i /warden-test/new.deb >"$share/reinstall.log" 2>&1 || fail "dpkg -i after remove: $(cat "$share/reinstall.log")"
+[[ $(in_ct systemctl is-enabled "$sock") == enabled && $(in_ct systemctl is-active "$sock") == active ]] ||
+	fail "after remove and install, $sock is $(in_ct systemctl is-enabled "$sock")/$(in_ct systemctl is-active "$sock"), want enabled/active as before"
+scrape 9100 >/dev/null || fail "scrape after remove and install failed"
+ok "the configuration and the keys were kept, and the socket is enabled and serving again, as it was before the remove"
+
 step "dpkg --purge"
 dpkg_in --purge warden >"$share/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$share/purge.log")"
 [[ $(in_ct dpkg-query -W -f='${Status}' warden 2>/dev/null || echo not-installed) == not-installed || \

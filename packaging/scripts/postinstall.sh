@@ -36,6 +36,12 @@ chmod 0750 /etc/warden
 
 /usr/libexec/warden/setup-default-config
 
+# Enabled when it was before a remove (see preremove), as on a first install.
+if [ -e /var/lib/warden/socket-was-enabled ]; then
+	first=1
+	rm -f /var/lib/warden/socket-was-enabled
+fi
+
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload || true
 	if [ -n "$first" ]; then
