@@ -30,6 +30,10 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/warden-exporter/warden/alertclient"
+	// Every exporter built on the framework reports the version and
+	// revision Go recorded when no -ldflags set them (an empty version
+	// otherwise).
+	_ "github.com/warden-exporter/warden/internal/buildinfo"
 	"github.com/warden-exporter/warden/webconf"
 )
 
