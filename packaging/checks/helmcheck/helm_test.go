@@ -178,6 +178,27 @@ func TestChartRendersStrictAndSecure(t *testing.T) {
 	}
 }
 
+// With service.port changed, the Service sends to the port the exporter
+// listens on: its targetPort stayed 9100, and the ServiceMonitor scraped a
+// closed port.
+func TestServiceFollowsThePort(t *testing.T) {
+	manifest, err := render(t, base, filepath.Join("testdata", "other-port.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := decodeAll(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.ds.Spec.Template.Spec.Containers[0]
+	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 9200 || !slices.ContainsFunc(c.Args, func(a string) bool { return strings.HasSuffix(a, ":9200") }) {
+		t.Fatalf("container ports %+v, args %v: want the exporter on 9200", c.Ports, c.Args)
+	}
+	if tp := r.service.Spec.Ports[0].TargetPort; tp.IntValue() != 9200 && tp.String() != c.Ports[0].Name {
+		t.Errorf("Service targetPort %s, want 9200 or the container port's name %q", tp.String(), c.Ports[0].Name)
+	}
+}
+
 // problems collects what a check found wrong, so that a test can also
 // check that a check fails.
 type problems []string

@@ -115,6 +115,21 @@ handshake requires one; the kubelet's probes then cannot pass TLS.
 {{- if not $m.tlsConfig.ca }}
 {{- fail "prometheus.monitor.tlsConfig.ca is required: the CA that signed the server certificates (a Secret or ConfigMap key)" }}
 {{- end }}
+{{- if not $v.service.enabled }}
+{{- fail "prometheus.monitor needs service.enabled: a ServiceMonitor scrapes the endpoints of a Service" }}
+{{- end }}
+{{- include "warden.requireSecretOrConfigMap" (list $m.tlsConfig.ca "prometheus.monitor.tlsConfig.ca") }}
+{{- if or $m.tlsConfig.cert $m.tlsConfig.keySecret }}
+{{- include "warden.requireSecretOrConfigMap" (list $m.tlsConfig.cert "prometheus.monitor.tlsConfig.cert (with keySecret)") }}
+{{- include "warden.requireSelector" (list $m.tlsConfig.keySecret "prometheus.monitor.tlsConfig.keySecret (with cert)") }}
+{{- end }}
+{{- if $m.basicAuth }}
+{{- include "warden.requireSelector" (list $m.basicAuth.username "prometheus.monitor.basicAuth.username") }}
+{{- include "warden.requireSelector" (list $m.basicAuth.password "prometheus.monitor.basicAuth.password") }}
+{{- end }}
+{{- if $m.authorization }}
+{{- include "warden.requireSelector" (list $m.authorization.credentials "prometheus.monitor.authorization.credentials") }}
+{{- end }}
 {{- $cert := and $m.tlsConfig.cert $m.tlsConfig.keySecret }}
 {{- if not (or $cert $m.basicAuth $m.authorization) }}
 {{- fail "prometheus.monitor: set tlsConfig.cert and tlsConfig.keySecret, basicAuth or authorization: how Prometheus authenticates" }}
@@ -131,4 +146,27 @@ handshake requires one; the kubelet's probes then cannot pass TLS.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+warden.requireSelector fails unless (list SELECTOR WHAT)'s SELECTOR is a
+{name, key} with both set: the Prometheus Operator skips a ServiceMonitor
+whose reference is empty, and nothing would say why no node is scraped.
+*/}}
+{{- define "warden.requireSelector" -}}
+{{- $sel := index . 0 }}
+{{- if not (and (kindIs "map" $sel) $sel.name $sel.key) }}
+{{- fail (printf "%s needs a name and a key" (index . 1)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+warden.requireSecretOrConfigMap is warden.requireSelector for a
+{secret: {name, key}} or {configMap: {name, key}}.
+*/}}
+{{- define "warden.requireSecretOrConfigMap" -}}
+{{- $ref := index . 0 }}
+{{- $sel := dict }}
+{{- if kindIs "map" $ref }}{{ $sel = default $ref.configMap $ref.secret }}{{ end }}
+{{- include "warden.requireSelector" (list $sel (printf "%s: secret or configMap" (index . 1))) }}
 {{- end }}
