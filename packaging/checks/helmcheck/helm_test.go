@@ -199,6 +199,24 @@ func TestServiceFollowsThePort(t *testing.T) {
 	}
 }
 
+// readinessProbe.tcp makes the probe a port check, for an existing web
+// config Secret that requires client certificates: the kubelet has none,
+// and the HTTPS probe never passed.
+func TestReadinessProbeCanBeATCPCheck(t *testing.T) {
+	manifest, err := render(t, filepath.Join(chart, "ci", "certmanager-nomonitor-existing-values.yaml"), filepath.Join("testdata", "tcp-probe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := decodeAll(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.ds.Spec.Template.Spec.Containers[0].ReadinessProbe
+	if p == nil || p.TCPSocket == nil || p.HTTPGet != nil {
+		t.Errorf("readiness probe %+v, want a TCP check", p)
+	}
+}
+
 // problems collects what a check found wrong, so that a test can also
 // check that a check fails.
 type problems []string
