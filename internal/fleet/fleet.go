@@ -23,9 +23,7 @@ package fleet
 
 import (
 	"cmp"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,18 +43,20 @@ import (
 
 	"github.com/warden-exporter/warden/internal/atomicfile"
 	"github.com/warden-exporter/warden/internal/pki"
+	"github.com/warden-exporter/warden/internal/setup"
 )
 
-// File and directory names.
+// File and directory names: a node's are those of `wardentool init`, so
+// that cert renew --adopt and cert trust work on its directory.
 const (
-	CACert        = "ca.crt"
-	ServerCert    = "server.crt"
-	ServerKey     = "server.key"
+	CACert        = setup.CACert
+	ServerCert    = setup.ServerCert
+	ServerKey     = setup.ServerKey
 	ServerCSR     = "server.csr"
-	ClientCert    = "client.crt"
-	ClientKey     = "client.key"
-	PasswordFile  = "password"
-	WebConfig     = "web-config.yml"
+	ClientCert    = setup.ClientCert
+	ClientKey     = setup.ClientKey
+	PasswordFile  = setup.PasswordFile
+	WebConfig     = setup.WebConfig
 	Targets       = "targets.json"
 	PrometheusJob = "prometheus-scrape.yml"
 	NodesDir      = "nodes"
@@ -70,11 +70,10 @@ const (
 	DefaultValidity = 365 * 24 * time.Hour
 	// Username is the basic-auth user Prometheus scrapes as; ClientName
 	// the CN of its client certificate.
-	Username   = "prometheus"
-	ClientName = "prometheus"
+	Username   = setup.Username
+	ClientName = setup.ClientName
 	// NodeLabel is the target label naming the node in targets.json.
-	NodeLabel     = "node"
-	passwordBytes = 32
+	NodeLabel = "node"
 )
 
 // Options says what Init writes.
@@ -136,7 +135,7 @@ func Init(opts Options) (*Result, error) {
 	if err := emptyDir(out); err != nil {
 		return nil, err
 	}
-	password, hash, err := newPassword(opts.BcryptCost)
+	password, hash, err := setup.NewPassword(opts.BcryptCost)
 	if err != nil {
 		return nil, err
 	}
@@ -163,10 +162,6 @@ func Init(opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	web, err := render(webConfigTmpl, map[string]any{"CA": CACert, "Cert": ServerCert, "Key": ServerKey, "User": Username, "Hash": string(hash)})
-	if err != nil {
-		return nil, err
-	}
 	err = parallel(len(opts.Nodes), func(i int) error {
 		n := opts.Nodes[i]
 		dir := filepath.Join(out, NodesDir, n.Name)
@@ -178,9 +173,13 @@ func Init(opts Options) (*Result, error) {
 		}, dir, ServerCert, ServerKey); err != nil {
 			return fmt.Errorf("node %s (%s): %w", n.Name, n.Line, err)
 		}
+		web, err := setup.WebConfigYAML(fmt.Sprintf("warden_node_exporter web config of node %s, written by wardentool fleet init.", n.Name), hash)
+		if err != nil {
+			return err
+		}
 		return writeAll(dir,
 			file{CACert, opts.Authority.Bundle, 0o644},
-			file{WebConfig, []byte(fmt.Sprintf("# warden_node_exporter web config of node %s, written by wardentool fleet init.\n", n.Name) + web), 0o600},
+			file{WebConfig, web, 0o600},
 		)
 	})
 	if err != nil {
@@ -305,18 +304,6 @@ func emptyDir(dir string) error {
 	return os.Chmod(dir, 0o700)
 }
 
-func newPassword(cost int) (password string, hash []byte, err error) {
-	b := make([]byte, passwordBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", nil, fmt.Errorf("generate password: %w", err)
-	}
-	password = base64.RawURLEncoding.EncodeToString(b)
-	hash, err = bcrypt.GenerateFromPassword([]byte(password), cost)
-	if err != nil {
-		return "", nil, fmt.Errorf("hash password: %w", err)
-	}
-	return password, hash, nil
-}
 
 func render(t *template.Template, data any) (string, error) {
 	var b strings.Builder
@@ -324,18 +311,6 @@ func render(t *template.Template, data any) (string, error) {
 	return b.String(), err
 }
 
-// Paths are relative to the web config's directory, where exporter-toolkit
-// resolves them, so that a node's directory can be copied as a whole.
-var webConfigTmpl = template.Must(template.New("web").Parse(`# Requires TLS, a client certificate signed by a CA of ca.crt, and the fleet password.
-tls_server_config:
-  cert_file: {{.Cert}}
-  key_file: {{.Key}}
-  client_auth_type: RequireAndVerifyClientCert
-  client_ca_file: {{.CA}}
-  min_version: TLS12
-basic_auth_users:
-  {{.User}}: {{printf "%q" .Hash}}
-`))
 
 var scrapeTmpl = template.Must(template.New("scrape").Parse(`# Prometheus scrape job for a Warden fleet, written by wardentool fleet init.
 # Copy the job into scrape_configs. Prometheus reads the files named here:

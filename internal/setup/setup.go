@@ -131,13 +131,9 @@ func Init(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	password, err := randomPassword()
+	password, hash, err := NewPassword(cost)
 	if err != nil {
 		return nil, err
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
-	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	serverKey, err := pki.KeyPEM(server.Key)
 	if err != nil {
@@ -147,9 +143,7 @@ func Init(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	webConfig, err := execute(webConfigTmpl, map[string]any{
-		"CA": CACert, "Cert": ServerCert, "Key": ServerKey, "User": Username, "Hash": string(hash),
-	})
+	webConfig, err := WebConfigYAML("warden_node_exporter / node_exporter web config, written by wardentool init.", hash)
 	if err != nil {
 		return nil, err
 	}
@@ -334,12 +328,29 @@ func defaultHosts() []string {
 	return append(hosts, "localhost", "127.0.0.1")
 }
 
-func randomPassword() (string, error) {
+// NewPassword returns a random password for Username and its bcrypt hash
+// at cost.
+func NewPassword(cost int) (password string, hash []byte, err error) {
 	b := make([]byte, passwordBytes)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate password: %w", err)
+		return "", nil, fmt.Errorf("generate password: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	password = base64.RawURLEncoding.EncodeToString(b)
+	hash, err = bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", nil, fmt.Errorf("hash password: %w", err)
+	}
+	return password, hash, nil
+}
+
+// WebConfigYAML returns the web config of a node's directory, as init and
+// fleet init write it: TLS with server.crt and server.key, a required
+// client certificate signed by a CA of ca.crt, and the password of hash
+// for Username. comment is its first line.
+func WebConfigYAML(comment string, hash []byte) ([]byte, error) {
+	return execute(webConfigTmpl, map[string]any{
+		"Comment": comment, "CA": CACert, "Cert": ServerCert, "Key": ServerKey, "User": Username, "Hash": string(hash),
+	})
 }
 
 func execute(tmpl *template.Template, data any) ([]byte, error) {
@@ -352,8 +363,8 @@ func execute(tmpl *template.Template, data any) ([]byte, error) {
 
 // Paths are relative to the web config's directory, where exporter-toolkit
 // resolves them, so the directory can be moved as a whole.
-var webConfigTmpl = template.Must(template.New("web").Parse(`# warden_node_exporter / node_exporter web config, written by wardentool init.
-# Requires TLS, a client certificate signed by ca.crt, and basic auth.
+var webConfigTmpl = template.Must(template.New("web").Parse(`# {{.Comment}}
+# Requires TLS, a client certificate signed by a CA of ca.crt, and basic auth.
 tls_server_config:
   cert_file: {{.Cert}}
   key_file: {{.Key}}
