@@ -304,13 +304,11 @@ func emptyDir(dir string) error {
 	return os.Chmod(dir, 0o700)
 }
 
-
 func render(t *template.Template, data any) (string, error) {
 	var b strings.Builder
 	err := t.Execute(&b, data)
 	return b.String(), err
 }
-
 
 var scrapeTmpl = template.Must(template.New("scrape").Parse(`# Prometheus scrape job for a Warden fleet, written by wardentool fleet init.
 # Copy the job into scrape_configs. Prometheus reads the files named here:
