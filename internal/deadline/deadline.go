@@ -122,10 +122,16 @@ func (r *Runner) Run(ctx context.Context, name string, ch chan<- prometheus.Metr
 	if ctx.Done() == nil {
 		return safely(ctx, ch, update)
 	}
+	// since is read under the lock: leaveBehind moves it back when an
+	// older run is left behind too.
+	var since time.Time
+	var done <-chan struct{}
 	r.mu.Lock()
-	lag := r.behind[name]
+	if lag := r.behind[name]; lag != nil {
+		since, done = lag.since, lag.done
+	}
 	r.mu.Unlock()
-	if lag != nil && !waitFor(ctx, lag) {
+	if done != nil && !waitFor(ctx, since, done) {
 		r.timeouts.WithLabelValues(name).Inc()
 		return ErrStillRunning
 	}
@@ -186,11 +192,11 @@ func safely(ctx context.Context, ch chan<- prometheus.Metric, update Update) (er
 // ErrPanic is returned for a collector that panicked.
 var ErrPanic = errors.New("collector panicked")
 
-// waitFor reports whether the runs of lag returned in time for the scrape
-// of ctx: at once false when they are hung, having run longer than the
-// scrape has left or than ctx's WithHungAfter; otherwise it waits for
-// them until ctx ends.
-func waitFor(ctx context.Context, lag *lagging) bool {
+// waitFor reports whether the runs left behind, the oldest begun at since,
+// returned (done closed) in time for the scrape of ctx: at once false when
+// they are hung, having run longer than the scrape has left or than ctx's
+// WithHungAfter; otherwise it waits for them until ctx ends.
+func waitFor(ctx context.Context, since time.Time, done <-chan struct{}) bool {
 	limit := time.Duration(1<<63 - 1)
 	if deadline, ok := ctx.Deadline(); ok {
 		limit = time.Until(deadline)
@@ -198,11 +204,11 @@ func waitFor(ctx context.Context, lag *lagging) bool {
 	if d, ok := ctx.Value(hungAfterKey{}).(time.Duration); ok {
 		limit = min(limit, d)
 	}
-	if time.Since(lag.since) >= limit {
+	if time.Since(since) >= limit {
 		return false
 	}
 	select {
-	case <-lag.done:
+	case <-done:
 		return true
 	case <-ctx.Done():
 		return false
