@@ -234,7 +234,7 @@ func (s *Spool) PutContext(ctx context.Context, alerts []Alert) error {
 	}
 	defer unlock()
 
-	held, newest, err := s.scan()
+	held, newest, err := s.scan(s.maxBytes > 0)
 	if err != nil {
 		return err
 	}
@@ -469,20 +469,24 @@ func (s *Spool) count(name string, fi fs.FileInfo) (spoolCount, error) {
 	return c, nil
 }
 
-// scan returns the size of the batch files, the figure max_bytes bounds,
-// and the time in the name of the newest batch (Unix nanoseconds, 0 with
-// none).
-func (s *Spool) scan() (size, newest int64, err error) {
+// scan returns the time in the name of the newest batch (Unix
+// nanoseconds, 0 with none) and, withSize, the size of the batch files,
+// the figure max_bytes bounds (a stat of each: only when there is a bound).
+func (s *Spool) scan(withSize bool) (size, newest int64, err error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read alert spool: %w", err)
 	}
-	for _, e := range entries {
+	for _, e := range entries { // sorted by name: the newest batch last
 		if !isBatchFile(e) {
 			continue
 		}
-		if t, err := strconv.ParseInt(strings.SplitN(e.Name(), "-", 2)[0], 10, 64); err == nil {
+		stamp, _, _ := strings.Cut(e.Name(), "-")
+		if t, err := strconv.ParseInt(stamp, 10, 64); err == nil {
 			newest = max(newest, t)
+		}
+		if !withSize {
+			continue
 		}
 		fi, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) {
