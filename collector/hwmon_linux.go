@@ -180,7 +180,7 @@ func hwmonSendSensor(ch chan<- prometheus.Metric, chip, sensor string, elements 
 	if hasLabel {
 		ch <- mustNewConstMetric(
 			prometheus.NewDesc("node_hwmon_sensor_label", "Label for given chip and sensor", []string{"chip", "sensor", "label"}, nil),
-			prometheus.GaugeValue, 1, chip, sensor, strings.ToValidUTF8(label, "\uFFFD"))
+			prometheus.GaugeValue, 1, chip, sensor, label) // made UTF-8 by mustNewConstMetric
 	}
 
 	switch sensorType {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -188,12 +189,15 @@ func (c *textfileCollector) readFile(path string) (map[string]*dto.MetricFamily,
 		return nil, time.Time{}, fmt.Errorf("open textfile %q: %w", path, err)
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > maxTextfileBytes {
-		return nil, time.Time{}, fmt.Errorf("textfile %q is %d bytes, more than %d MiB: skipping entire file", path, info.Size(), maxTextfileBytes>>20)
-	}
 
+	// Bounded as it is read, not by a stat before: the file may grow while
+	// it is read, or be no regular file at all.
+	limited := &io.LimitedReader{R: f, N: maxTextfileBytes + 1}
 	parser := expfmt.NewTextParser(model.LegacyValidation)
-	families, err := parser.TextToMetricFamilies(f)
+	families, err := parser.TextToMetricFamilies(limited)
+	if limited.N == 0 {
+		return nil, time.Time{}, fmt.Errorf("textfile %q is more than %d MiB: skipping entire file", path, maxTextfileBytes>>20)
+	}
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("parse textfile %q: %w", path, err)
 	}

@@ -114,3 +114,31 @@ node_textfile_mtime_seconds{file="` + path + `"} 1.7e+09
 		t.Error(err)
 	}
 }
+
+// A textfile over 64 MiB is skipped whole (node_textfile_scrape_error 1),
+// counted as it is read, so that one growing while read is bounded too;
+// the other files are served.
+func TestTextfileOverTheLimitIsSkipped(t *testing.T) {
+	dir := t.TempDir()
+	writeFixtureFiles(t, dir, map[string]string{"good.prom": "good_metric 1\n"})
+	line := []byte("# " + strings.Repeat("x", 1021) + "\n")
+	big, err := os.Create(dir + "/big.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range maxTextfileBytes/len(line) + 1 {
+		if _, err := big.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := big.Close(); err != nil {
+		t.Fatal(err)
+	}
+	values, err := scrapeValues(textfileFixture(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if values["node_textfile_scrape_error"] != 1 || values["good_metric"] != 1 {
+		t.Errorf("scrape_error %v, good_metric %v; want 1 and 1", values["node_textfile_scrape_error"], values["good_metric"])
+	}
+}
