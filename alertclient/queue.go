@@ -18,9 +18,12 @@ import (
 // had that problem (one slow Alertmanager delayed every other) and fixed it
 // the same way.
 //
-// Every worker posts every batch at least once, so that Alertmanagers that
-// do not gossip (separate ones, not a cluster) all get it; it retries a
-// batch only until one Alertmanager accepted it, or the caller gave up.
+// Every worker posts every batch it reaches at least once, so that
+// Alertmanagers that do not gossip (separate ones, not a cluster) all get
+// it; it retries a batch only until one Alertmanager accepted it, or the
+// caller gave up. It does not reach a batch whose caller gave up before
+// and that no Alertmanager accepted, nor, in the alert loop, one dropped
+// from its full queue (see maxQueuedBatches).
 //
 // The alert loop (FlushLoop) runs one dispatcher for its lifetime, shared
 // by every Send of the program; without it each Send, Flush or ResendKept
