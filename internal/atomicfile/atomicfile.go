@@ -77,3 +77,25 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// CheckPrivate returns an error unless path belongs to this process's
+// effective user (CheckOwner) and gives group and others none of the
+// permission bits of open: 0o022 for a directory others must not write
+// into, 0o077 for a key. why ends the error: what others could do.
+func CheckPrivate(path string, open fs.FileMode, why string) error {
+	if err := CheckOwner(path); err != nil {
+		return err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if mode := fi.Mode().Perm(); mode&open != 0 {
+		what := "writable by group or others"
+		if open&0o044 != 0 {
+			what = "open to others than its owner"
+		}
+		return fmt.Errorf("%s is %s (mode %#o): %s", path, what, mode, why)
+	}
+	return nil
+}

@@ -265,25 +265,15 @@ func Request(dir string, hosts []string) (kept bool, err error) {
 		return false, err
 	}
 	// The key stays in dir: it must be ours, and only ours.
-	if err := atomicfile.CheckOwner(dir); err != nil {
+	if err := atomicfile.CheckPrivate(dir, 0o022, "they could replace the key; chmod 0700"); err != nil {
 		return false, err
-	}
-	if fi, err := os.Stat(dir); err != nil {
-		return false, err
-	} else if mode := fi.Mode().Perm(); mode&0o022 != 0 {
-		return false, fmt.Errorf("%s is writable by group or others (mode %#o): they could replace the key; chmod 0700", dir, mode)
 	}
 	keyPath := filepath.Join(dir, ServerKey)
 	key, err := pki.ReadKey(keyPath)
 	switch {
 	case err == nil:
-		if err := atomicfile.CheckOwner(keyPath); err != nil {
+		if err := atomicfile.CheckPrivate(keyPath, 0o077, "a key others may have read is not kept; chmod 0600, or remove it for a new one"); err != nil {
 			return false, err
-		}
-		if fi, err := os.Stat(keyPath); err != nil {
-			return false, err
-		} else if mode := fi.Mode().Perm(); mode&0o077 != 0 {
-			return false, fmt.Errorf("%s is open to others than its owner (mode %#o): a key others may have read is not kept; chmod 0600, or remove it for a new one", keyPath, mode)
 		}
 		kept = true
 	case errors.Is(err, fs.ErrNotExist):

@@ -181,15 +181,8 @@ func (a *Authority) read() error {
 // checkPrivateDir refuses a CA directory that is not this user's or that
 // group or others may write.
 func checkPrivateDir(dir string) error {
-	if err := atomicfile.CheckOwner(dir); err != nil {
+	if err := atomicfile.CheckPrivate(dir, 0o022, "they could put a CA of theirs in it; chmod 0700"); err != nil {
 		return fmt.Errorf("CA directory: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	if mode := fi.Mode().Perm(); mode&0o022 != 0 {
-		return fmt.Errorf("CA directory %s is writable by group or others (mode %#o): they could put a CA of theirs in it; chmod 0700", dir, mode)
 	}
 	return nil
 }
@@ -197,17 +190,7 @@ func checkPrivateDir(dir string) error {
 // checkSecret refuses a key file that is not this user's, or that others
 // may read or write.
 func checkSecret(path string) error {
-	if err := atomicfile.CheckOwner(path); err != nil {
-		return err
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
-		return fmt.Errorf("%s is open to others than its owner (mode %#o): it signs certificates; chmod 0600", path, mode)
-	}
-	return nil
+	return atomicfile.CheckPrivate(path, 0o077, "it signs certificates; chmod 0600")
 }
 
 // Issue signs r with the next serial number of the directory.

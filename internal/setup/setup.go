@@ -187,15 +187,8 @@ func prepareDir(dir string, force bool) error {
 	case err != nil:
 		return fmt.Errorf("--dir %s: %w", dir, err)
 	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("--dir %s: %w", dir, err)
-	}
-	if err := atomicfile.CheckOwner(dir); err != nil {
+	if err := atomicfile.CheckPrivate(dir, 0o022, "they could replace the keys and password after init writes them; use a directory only you can write to (chmod go-w)"); err != nil {
 		return fmt.Errorf("--dir: %w", err)
-	}
-	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("--dir %s is writable by group or others (mode %04o): they could replace the keys and password after init writes them; use a directory only you can write to (chmod go-w)", dir, perm)
 	}
 	if len(entries) > 0 && !force {
 		return fmt.Errorf("--dir %s exists and is not empty; refusing to overwrite it without --force", dir)
