@@ -115,18 +115,22 @@ func (s *Scrape) gzip(filter map[string]struct{}) ([]byte, error) {
 // that order, would choose gzip for these request headers: the offer with
 // the highest quality wins, the first on a tie.
 func negotiateGzip(header http.Header) bool {
-	best, bestQ := "identity", -1.0
-	for _, offer := range []string{"identity", "gzip"} {
-		for _, value := range header.Values("Accept-Encoding") {
-			for part := range strings.SplitSeq(value, ",") {
-				coding, q, ok := parseCoding(part)
-				if ok && q > bestQ && (coding == "*" || coding == offer) {
-					best, bestQ = offer, q
-				}
+	identityQ, gzipQ := -1.0, -1.0 // the best quality each gets; -1: not accepted
+	for _, value := range header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(value, ",") {
+			coding, q, ok := parseCoding(part)
+			if !ok {
+				continue
+			}
+			if coding == "*" || coding == "identity" {
+				identityQ = max(identityQ, q)
+			}
+			if coding == "*" || coding == "gzip" {
+				gzipQ = max(gzipQ, q)
 			}
 		}
 	}
-	return best == "gzip" && bestQ != 0
+	return gzipQ > identityQ && gzipQ != 0 // identity, offered first, wins a tie
 }
 
 // parseCoding parses one element of Accept-Encoding: a coding with an
