@@ -23,6 +23,7 @@ import (
 
 	"github.com/warden-exporter/warden/internal/deadline"
 	"github.com/warden-exporter/warden/internal/exposition"
+	"github.com/warden-exporter/warden/internal/workers"
 )
 
 // Namespace is the metric namespace of every node metric, as in node_exporter.
@@ -192,7 +193,11 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		if !ok {
 			continue
 		}
-		wg.Go(func() { s.node.execute(s.ctx, name, c, ch) })
+		wg.Add(1)
+		workers.Go(func() {
+			defer wg.Done()
+			s.node.execute(s.ctx, name, c, ch)
+		})
 	}
 	wg.Wait()
 }

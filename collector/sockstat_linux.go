@@ -27,6 +27,7 @@ type sockstatCollector struct {
 	// set it so that the golden file does not depend on the machine.
 	pageSize int
 	used     typedDesc
+	descs    descCache
 }
 
 func newSockstatCollector(cfg Config) (Collector, error) {
@@ -100,16 +101,22 @@ func (c *sockstatCollector) send(ch chan<- prometheus.Metric, stat *procfs.NetSo
 			if f.value == nil {
 				continue
 			}
-			name := prometheus.BuildFQName(Namespace, "sockstat", p.Protocol+"_"+f.name)
-			if !model.LegacyValidation.IsValidMetricName(name) {
-				continue // a protocol name no metric can carry
+			// The protocol and field, not the metric name, are the key:
+			// "A_B"+"_c" and "A"+"_B_c" have the same name and different help.
+			desc, _ := c.descs.get(p.Protocol+" "+f.name, func() *prometheus.Desc {
+				name := prometheus.BuildFQName(Namespace, "sockstat", p.Protocol+"_"+f.name)
+				if !model.LegacyValidation.IsValidMetricName(name) {
+					return nil // a protocol name no metric can carry
+				}
+				return prometheus.NewDesc(
+					name,
+					fmt.Sprintf("Number of %s sockets in state %s.", p.Protocol, f.name),
+					nil, nil,
+				)
+			})
+			if desc != nil { // a valid name: no error
+				ch <- mustNewConstMetric(desc, prometheus.GaugeValue, float64(*f.value))
 			}
-			desc := prometheus.NewDesc(
-				name,
-				fmt.Sprintf("Number of %s sockets in state %s.", p.Protocol, f.name),
-				nil, nil,
-			)
-			ch <- mustNewConstMetric(desc, prometheus.GaugeValue, float64(*f.value))
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -22,6 +20,7 @@ func init() {
 type vmstatCollector struct {
 	path   string
 	fields *regexp.Regexp
+	descs  descCache
 }
 
 func newVMStatCollector(cfg Config) (Collector, error) {
@@ -39,37 +38,49 @@ func (c *vmstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric)
 	if err != nil {
 		return fmt.Errorf("read /proc/vmstat: %w", err)
 	}
-	var metrics []prometheus.Metric
-	scanner := bufio.NewScanner(bytes.NewReader(data))
-	for line := 1; scanner.Scan(); line++ {
-		parts := strings.Fields(scanner.Text())
-		if len(parts) != 2 {
-			return fmt.Errorf("parse /proc/vmstat line %d: want name and value, got %q", line, scanner.Text())
+	type sample struct {
+		desc  *prometheus.Desc
+		value float64
+	}
+	samples := make([]sample, 0, 64)
+	line := 0
+	for text := range strings.Lines(string(data)) {
+		line++
+		var parts [2]string
+		n := 0
+		for f := range strings.FieldsSeq(text) {
+			if n < len(parts) {
+				parts[n] = f
+			}
+			n++
+		}
+		if n != 2 {
+			return fmt.Errorf("parse /proc/vmstat line %d: want name and value, got %q", line, strings.TrimSuffix(text, "\n"))
 		}
 		name := parts[0]
 		value, err := strconv.ParseFloat(parts[1], 64)
 		if err != nil {
 			return fmt.Errorf("parse /proc/vmstat line %d: %w", line, err)
 		}
-		if !c.fields.MatchString(name) {
-			continue
-		}
-		desc := prometheus.NewDesc(
-			prometheus.BuildFQName(Namespace, "vmstat", name),
-			fmt.Sprintf("/proc/vmstat information field %s.", name),
-			nil, nil,
-		)
-		m, err := prometheus.NewConstMetric(desc, prometheus.UntypedValue, value)
+		desc, err := c.descs.get(name, func() *prometheus.Desc {
+			if !c.fields.MatchString(name) {
+				return nil
+			}
+			return prometheus.NewDesc(
+				prometheus.BuildFQName(Namespace, "vmstat", name),
+				fmt.Sprintf("/proc/vmstat information field %s.", name),
+				nil, nil,
+			)
+		})
 		if err != nil {
 			return fmt.Errorf("/proc/vmstat field %q: %w", name, err)
 		}
-		metrics = append(metrics, m)
+		if desc != nil {
+			samples = append(samples, sample{desc, value})
+		}
 	}
-	if err := scanner.Err(); err != nil {
-		return fmt.Errorf("read /proc/vmstat: %w", err)
-	}
-	for _, m := range metrics {
-		ch <- m
+	for _, s := range samples {
+		ch <- mustNewConstMetric(s.desc, prometheus.UntypedValue, s.value)
 	}
 	return nil
 }

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/warden-exporter/warden/internal/workers"
 )
 
 // ErrTimeout is returned for a collector that had not finished when the
@@ -149,11 +151,11 @@ func (r *Runner) Run(ctx context.Context, name string, ch chan<- prometheus.Metr
 		finished atomic.Bool
 	)
 	begin := time.Now()
-	go func() {
+	workers.Go(func() {
 		defer close(inner) // after err is set: the close publishes it
 		err = safely(ctx, inner, update)
 		finished.Store(true)
-	}()
+	})
 	for {
 		select {
 		case m, ok := <-inner:

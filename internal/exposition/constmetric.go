@@ -72,6 +72,8 @@ func familyType(t prometheus.ValueType) dto.MetricType {
 // registry sorts a metric's label pairs, and for each where its value
 // comes from.
 type layout struct {
+	// gen is the last gathering (Scrape.gen) that used the layout.
+	gen   uint64
 	names []string
 	// from is, for each of names, the index of its value among the label
 	// values, or -1-i for the i-th constant label.

@@ -37,6 +37,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/warden-exporter/warden/internal/workers"
 )
 
 // writeChunk is how much WriteTo writes at a time.
@@ -51,7 +53,8 @@ type Scrape struct {
 	format   expfmt.Format
 	families map[string]*family
 	// descs maps each Desc seen in this scrape to its family, and layouts
-	// to how its MustNewConstMetric metrics are written.
+	// to how its MustNewConstMetric metrics are written; Release keeps
+	// the layouts of the Descs this scrape saw for the next one.
 	descs   map[*prometheus.Desc]*family
 	layouts map[*prometheus.Desc]*layout
 	arena   []byte
@@ -124,8 +127,10 @@ func Gather(format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gat
 		mu       sync.Mutex
 		panicked prometheus.MultiError
 	)
+	wg.Add(len(cs))
 	for _, c := range cs {
-		wg.Go(func() {
+		workers.Go(func() {
+			defer wg.Done()
 			if err := safeCollect(c, ch); err != nil {
 				mu.Lock()
 				panicked = append(panicked, err)
@@ -133,10 +138,10 @@ func Gather(format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gat
 			}
 		})
 	}
-	go func() {
+	workers.Go(func() {
 		wg.Wait()
 		close(ch)
-	}()
+	})
 	for m := range ch {
 		s.add(m)
 	}
@@ -249,7 +254,10 @@ func sameSeries(a, b *entry) bool {
 // Release returns the scrape's memory for the next scrape to use.
 func (s *Scrape) Release() {
 	clear(s.descs)
-	clear(s.layouts)
+	// Layouts are kept for the next scrape, which mostly sees the same
+	// Descs, but only those of this one: a collector that makes its Descs
+	// as it collects would otherwise grow the map with every scrape.
+	maps.DeleteFunc(s.layouts, func(_ *prometheus.Desc, l *layout) bool { return l.gen != s.gen })
 	s.arena = s.arena[:0]
 	s.errs = nil
 	s.compressed.Reset()
@@ -310,6 +318,7 @@ func (s *Scrape) addConst(m *constMetric) bool {
 		l = newLayout(d, info.name)
 		s.layouts[d] = l
 	}
+	l.gen = s.gen
 	if !l.legacy {
 		return false
 	}

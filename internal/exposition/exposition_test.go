@@ -330,3 +330,37 @@ func panicOf(f func()) (msg string) {
 	f()
 	return ""
 }
+
+// A Desc's layout is kept from one scrape to the next, but only while
+// scrapes use it: a collector making its Descs as it collects does not
+// grow the state scrape after scrape.
+func TestLayoutsKeptForDescsInUse(t *testing.T) {
+	stable := prometheus.NewDesc("stable", "Kept.", []string{"b", "a"}, nil)
+	cs := []prometheus.Collector{collectorFunc(func(ch chan<- prometheus.Metric) {
+		ch <- MustNewConstMetric(stable, prometheus.GaugeValue, 1, "x", "y")
+		ch <- MustNewConstMetric(prometheus.NewDesc("fresh", "Made each scrape.", nil, nil), prometheus.GaugeValue, 2)
+	})}
+	var first *layout
+	for i := range 10 {
+		s, err := Gather(formatText, cs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := s.WriteTo(&buf, nil); err != nil {
+			t.Fatal(err)
+		}
+		if want := "stable{a=\"y\",b=\"x\"} 1\n"; !strings.Contains(buf.String(), want) {
+			t.Fatalf("scrape %d: no %q in\n%s", i, want, buf.String())
+		}
+		if i == 0 {
+			first = s.layouts[stable]
+		} else if s.layouts[stable] != first {
+			t.Errorf("scrape %d: the layout of an unchanged Desc was made again", i)
+		}
+		s.Release()
+		if len(s.layouts) != 2 {
+			t.Fatalf("after scrape %d: %d layouts kept, want 2 (the Descs of that scrape)", i, len(s.layouts))
+		}
+	}
+}

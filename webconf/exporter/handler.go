@@ -20,6 +20,7 @@ import (
 	"github.com/warden-exporter/warden/internal/deadline"
 	"github.com/warden-exporter/warden/internal/exposition"
 	"github.com/warden-exporter/warden/internal/processmetrics"
+	"github.com/warden-exporter/warden/internal/workers"
 	"github.com/warden-exporter/warden/webconf"
 )
 
@@ -168,7 +169,9 @@ func (s *mapScrape) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
 	for _, name := range s.names {
 		c := s.m.cs[name]
-		wg.Go(func() {
+		wg.Add(1)
+		workers.Go(func() {
+			defer wg.Done()
 			err := s.m.runner.Run(s.ctx, name, ch, func(_ context.Context, ch chan<- prometheus.Metric) error {
 				c.Collect(ch)
 				return nil
