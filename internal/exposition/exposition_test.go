@@ -340,7 +340,7 @@ func TestLayoutsKeptForDescsInUse(t *testing.T) {
 		ch <- MustNewConstMetric(stable, prometheus.GaugeValue, 1, "x", "y")
 		ch <- MustNewConstMetric(prometheus.NewDesc("fresh", "Made each scrape.", nil, nil), prometheus.GaugeValue, 2)
 	})}
-	var first *layout
+	first := map[*Scrape]*layout{} // states come from a free list: each has its own
 	for i := range 10 {
 		s, err := Gather(formatText, cs, nil)
 		if err != nil {
@@ -353,9 +353,9 @@ func TestLayoutsKeptForDescsInUse(t *testing.T) {
 		if want := "stable{a=\"y\",b=\"x\"} 1\n"; !strings.Contains(buf.String(), want) {
 			t.Fatalf("scrape %d: no %q in\n%s", i, want, buf.String())
 		}
-		if i == 0 {
-			first = s.layouts[stable]
-		} else if s.layouts[stable] != first {
+		if l, ok := first[s]; !ok {
+			first[s] = s.layouts[stable]
+		} else if s.layouts[stable] != l {
 			t.Errorf("scrape %d: the layout of an unchanged Desc was made again", i)
 		}
 		s.Release()

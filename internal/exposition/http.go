@@ -2,6 +2,7 @@ package exposition
 
 import (
 	"compress/gzip"
+	"context"
 	"log"
 	"net/http"
 	"runtime"
@@ -28,7 +29,19 @@ import (
 // takes to read it. A gzip writer holds about 600 KiB: eight concurrent
 // scrapes no longer hold eight, and a garbage collection no longer
 // throws them away.
-func Serve(w http.ResponseWriter, r *http.Request, format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer, errorLog *log.Logger) {
+//
+// Gathering and compressing take a turn at gate (nil: none), which waits
+// within ctx's deadline (see Gate); sending the body does not.
+func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer, gate *Gate, errorLog *log.Logger) {
+	leaveGate := gate.enter(ctx)
+	left := false
+	leave := func() {
+		if !left {
+			left = true
+			leaveGate()
+		}
+	}
+	defer leave() // also if a collector's panic got past Gather
 	s, err := Gather(format, cs, gs)
 	defer s.Release()
 	if err != nil {
@@ -52,12 +65,14 @@ func Serve(w http.ResponseWriter, r *http.Request, format expfmt.Format, cs []pr
 	h.Add("Vary", "Accept-Encoding")
 	h.Set("Content-Type", string(format))
 	if !negotiateGzip(r.Header) {
+		leave() // written as it is sent: a slow reader must not hold the turn
 		if _, err := s.WriteTo(w, filter); err != nil {
 			errorLog.Println("error encoding and sending metric family:", err)
 		}
 		return
 	}
 	body, err := s.gzip(filter)
+	leave()
 	if err != nil { // writing to memory: not expected
 		errorLog.Println("error encoding and sending metric family:", err)
 		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)

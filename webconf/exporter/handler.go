@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -243,6 +244,10 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 		slots = make(chan struct{}, opts.MaxRequests)
 	}
 	errorLog := slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError)
+	// Scrapes take turns to gather, as many at once as Go runs
+	// goroutines: more would not finish sooner, and would hold more
+	// memory (see exposition.Gate).
+	gate := exposition.NewGate(runtime.GOMAXPROCS(0))
 
 	scrape := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if slots != nil {
@@ -286,7 +291,7 @@ func MetricsHandler(opts HandlerOptions) http.Handler {
 		// promhttp.
 		format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 		if format.FormatType() == expfmt.TypeTextPlain {
-			exposition.Serve(w, r, format, cs, ownGatherers, errorLog)
+			exposition.Serve(ctx, w, r, format, cs, ownGatherers, gate, errorLog)
 			return
 		}
 		promhttp.HandlerFor(append(prometheus.Gatherers{reg}, ownGatherers...), promhttp.HandlerOpts{
