@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,6 +10,11 @@ import (
 // descCacheMax bounds a descCache, which only a procfs tree whose names
 // keep changing could fill: it is then emptied.
 const descCacheMax = 10_000
+
+// descCacheMaxKey is the longest key kept, far longer than any name the
+// kernel prints: with descCacheMax, it bounds the cache's memory whatever
+// a file holds. A longer name's descriptor is made each time.
+const descCacheMaxKey = 128
 
 // descCache keeps the descriptors a collector makes from names it reads
 // (a /proc/vmstat field, a sockstat protocol) from one scrape to the
@@ -43,9 +49,13 @@ func (c *descCache) get(key string, newDesc func() *prometheus.Desc) (*prometheu
 		// descriptor does not expose.
 		_, d.err = prometheus.NewConstMetric(d.desc, prometheus.UntypedValue, 0)
 	}
+	if len(key) > descCacheMaxKey {
+		return d.desc, d.err
+	}
 	if c.descs == nil || len(c.descs) >= descCacheMax {
 		c.descs = map[string]cachedDesc{}
 	}
-	c.descs[key] = d
+	// A copy: key may be part of the file's text, which it would keep.
+	c.descs[strings.Clone(key)] = d
 	return d.desc, d.err
 }

@@ -55,7 +55,7 @@ func (c *vmstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric)
 			n++
 		}
 		if n != 2 {
-			return fmt.Errorf("parse /proc/vmstat line %d: want name and value, got %q", line, strings.TrimSuffix(text, "\n"))
+			return fmt.Errorf("parse /proc/vmstat line %d: want name and value, got %q", line, strings.TrimRight(text, "\r\n"))
 		}
 		name := parts[0]
 		value, err := strconv.ParseFloat(parts[1], 64)

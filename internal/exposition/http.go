@@ -47,6 +47,7 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, format e
 	if err != nil {
 		errorLog.Println("error gathering metrics:", err)
 		if s.Empty() {
+			leave()
 			http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
 			return
 		}

@@ -1,54 +1,75 @@
 package workers
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 )
 
-// waitIdle waits up to 5 s for Idle to reach want.
-func waitIdle(t *testing.T, want int) {
+// waitIdle waits up to 5 s for p to have want idle workers.
+func waitIdle(t *testing.T, p *pool, want int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for Idle() != want {
+	for p.idleCount() != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d idle workers, want %d", Idle(), want)
+			t.Fatalf("%d idle workers, want %d", p.idleCount(), want)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
 func TestWorkersAreReusedAndBounded(t *testing.T) {
-	waitIdle(t, 0)
+	const maxIdle = 8
+	p := newPool(maxIdle, time.Minute)
 
 	// One function: its goroutine waits for the next.
 	ran := make(chan struct{})
-	Go(func() { close(ran) })
+	p.run(func() { close(ran) })
 	<-ran
-	waitIdle(t, 1)
+	waitIdle(t, p, 1)
 	// It counts itself idle just before it waits: give it time to wait.
 	time.Sleep(10 * time.Millisecond)
+	goroutines := runtime.NumGoroutine()
 	ran = make(chan struct{})
-	Go(func() { close(ran) })
+	p.run(func() { close(ran) })
 	<-ran
-	waitIdle(t, 1) // the same worker, not a second one
+	waitIdle(t, p, 1)
+	if got := runtime.NumGoroutine(); got != goroutines {
+		t.Fatalf("%d goroutines after a second function, were %d: the idle worker was not used", got, goroutines)
+	}
 
 	// A function that does not return holds its goroutine only: the next
 	// ones run at once, on the idle worker or a new goroutine.
 	release := make(chan struct{})
 	var wg sync.WaitGroup
-	n := MaxIdle + 20
+	n := maxIdle + 20
 	wg.Add(n)
 	for range n {
-		Go(func() {
+		p.run(func() {
 			wg.Done()
 			<-release
 		})
 	}
 	wg.Wait() // all n run at once, though at most one worker was idle
-	if got := Idle(); got != 0 {
+	if got := p.idleCount(); got != 0 {
 		t.Errorf("%d idle workers while all are busy", got)
 	}
 	close(release)
-	waitIdle(t, MaxIdle) // the 20 beyond the bound ended
+	waitIdle(t, p, maxIdle) // the 20 beyond the bound ended
+}
+
+func TestIdleWorkersEnd(t *testing.T) {
+	p := newPool(8, 300*time.Millisecond)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	for range 3 {
+		p.run(func() {
+			wg.Done()
+			time.Sleep(10 * time.Millisecond) // so that the three overlap
+		})
+	}
+	wg.Wait()
+	waitIdle(t, p, 3)
+	waitIdle(t, p, 0) // after idleFor
 }
