@@ -15,6 +15,9 @@ import (
 // quarter of the time left to its deadline, then gathers anyway, so a
 // scrape ahead of it held up by a slow collector (until its own deadline)
 // costs the others a quarter of their time, not all of it.
+//
+// Serve takes the turns, so only scrapes in the text formats take them:
+// the handler serves protobuf through promhttp, without a Gate.
 type Gate struct {
 	turns chan struct{}
 }
