@@ -1,7 +1,7 @@
 package exposition
 
 import (
-	"compress/gzip"
+	"bufio"
 	"context"
 	"log"
 	"net/http"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
@@ -21,14 +22,15 @@ import (
 // logged on errorLog; when nothing was gathered, they are the answer,
 // with status 500.
 //
-// Compression differs from promhttp's in how, not in what: gzip.BestSpeed
-// instead of the default level, which on a node exporter's output costs
-// a third of the CPU for a few more bytes on the wire; and the body is
-// compressed into memory by one of a few long-lived writers before it is
-// sent, instead of by a writer per response for as long as the client
-// takes to read it. A gzip writer holds about 600 KiB: eight concurrent
-// scrapes no longer hold eight, and a garbage collection no longer
-// throws them away.
+// Compression differs from promhttp's in how, not in what (gzip either
+// way): klauspost/compress's stateless gzip, in blocks of 64 KiB, instead
+// of compress/gzip at its default level, which on a node exporter's
+// output costs a sixth of the CPU for 1% more bytes on the wire; and the
+// body is compressed into memory by one of a few long-lived writers before
+// it is sent, instead of by a writer per response for as long as the
+// client takes to read it. A compress/gzip writer holds 1.1 MiB whatever
+// its level, this one 350 KiB with its buffer, and a garbage collection no
+// longer throws them away.
 //
 // Gathering and compressing take a turn at gate (nil: none), which waits
 // within ctx's deadline (see Gate); sending the body does not.
@@ -90,13 +92,24 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, format e
 // as many as Go runs goroutines at once (compressing is all CPU, so more
 // would not go faster) and at most maxGzipWriters.
 var gzipWriters = struct {
-	free chan *gzip.Writer
+	free chan *gzipWriter
 	made atomic.Int32
-}{free: make(chan *gzip.Writer, maxGzipWriters)}
+}{free: make(chan *gzipWriter, maxGzipWriters)}
 
 const maxGzipWriters = 4
 
-func getGzipWriter() *gzip.Writer {
+// gzipBlock is how much a gzipWriter compresses at a time: stateless
+// compression loses the history at each write, which at WriteTo's chunks
+// of 8 KiB cost 5% more bytes and a third more CPU.
+const gzipBlock = 64 << 10
+
+// gzipWriter is a stateless gzip writer behind a buffer of gzipBlock.
+type gzipWriter struct {
+	gz  *gzip.Writer
+	buf *bufio.Writer
+}
+
+func getGzipWriter() *gzipWriter {
 	select {
 	case gz := <-gzipWriters.free:
 		return gz
@@ -104,8 +117,8 @@ func getGzipWriter() *gzip.Writer {
 	}
 	limit := int32(min(runtime.GOMAXPROCS(0), maxGzipWriters))
 	if n := gzipWriters.made.Add(1); n <= limit {
-		gz, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
-		return gz
+		gz, _ := gzip.NewWriterLevel(nil, gzip.StatelessCompression) // a valid level: no error
+		return &gzipWriter{gz: gz, buf: bufio.NewWriterSize(gz, gzipBlock)}
 	}
 	gzipWriters.made.Add(-1)
 	return <-gzipWriters.free
@@ -114,14 +127,18 @@ func getGzipWriter() *gzip.Writer {
 // gzip returns the scrape's text, compressed; the bytes are the
 // scrape's until Release.
 func (s *Scrape) gzip(filter map[string]struct{}) ([]byte, error) {
-	gz := getGzipWriter()
-	defer func() { gzipWriters.free <- gz }()
+	w := getGzipWriter()
+	defer func() { gzipWriters.free <- w }()
 	s.compressed.Reset()
-	gz.Reset(&s.compressed)
-	if _, err := s.WriteTo(gz, filter); err != nil {
+	w.gz.Reset(&s.compressed)
+	w.buf.Reset(w.gz)
+	if _, err := s.WriteTo(w.buf, filter); err != nil {
 		return nil, err
 	}
-	if err := gz.Close(); err != nil {
+	if err := w.buf.Flush(); err != nil {
+		return nil, err
+	}
+	if err := w.gz.Close(); err != nil {
 		return nil, err
 	}
 	return s.compressed.Bytes(), nil
