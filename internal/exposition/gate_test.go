@@ -122,3 +122,26 @@ func TestGateSlowReaderDoesNotHoldTheTurn(t *testing.T) {
 		t.Errorf("a scrape waited %v behind a client that does not read", waited)
 	}
 }
+
+// A scrape whose client leaves while it waits does not gather.
+func TestGateCanceledWhileWaiting(t *testing.T) {
+	gate := NewGate(1)
+	release := make(chan struct{})
+	defer close(release)
+	firstIn := make(chan struct{})
+	go serveGated(t, gate, time.Minute, "gzip", httptest.NewRecorder(), func() {
+		close(firstIn)
+		<-release
+	})
+	<-firstIn
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	gathered := false
+	cs := []prometheus.Collector{collectorFunc(func(chan<- prometheus.Metric) { gathered = true })}
+	w := httptest.NewRecorder()
+	Serve(ctx, w, httptest.NewRequest(http.MethodGet, "/metrics", nil), formatText, cs, nil, gate, log.New(io.Discard, "", 0))
+	if gathered || w.Code != http.StatusServiceUnavailable {
+		t.Errorf("canceled while waiting: gathered %v, status %d; want no gathering and 503", gathered, w.Code)
+	}
+}

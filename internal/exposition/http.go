@@ -44,6 +44,12 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, format e
 		}
 	}
 	defer leave() // also if a collector's panic got past Gather
+	if ctx.Err() != nil {
+		// The client left while it waited: gathering now would only
+		// count every collector as timed out.
+		http.Error(w, "Scrape canceled while it waited for its turn.", http.StatusServiceUnavailable)
+		return
+	}
 	s, err := Gather(format, cs, gs)
 	defer s.Release()
 	if err != nil {
