@@ -60,7 +60,7 @@ func TestWorkersAreReusedAndBounded(t *testing.T) {
 }
 
 func TestIdleWorkersEnd(t *testing.T) {
-	p := newPool(8, 300*time.Millisecond)
+	p := newPool(8, time.Second)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	for range 3 {
