@@ -5,6 +5,13 @@
 // security layer. It stands to webconf as exporter-toolkit's bootstrap
 // stands to its web package: webconf serves securely, this package makes
 // a program of it.
+//
+// An exporter's collectors run on goroutines kept from one scrape to the
+// next, so that their stacks stay grown, and scrapes take turns to gather
+// (as many at once as GOMAXPROCS). A collector must therefore not leave
+// its goroutine locked to its OS thread (runtime.LockOSThread, as for
+// setns) or with pprof labels set: the next collector run there would
+// inherit them.
 package exporter
 
 import (
