@@ -22,7 +22,7 @@ func TestDescCache(t *testing.T) {
 	file := "pgfault 12\nnode_vmstat_pgfault 1\n"
 	key := file[len("pgfault 12\n"):][:len("node_vmstat_pgfault")]
 	for range 3 {
-		if d, err := c.get(key, newDesc(key)); d == nil || err != nil {
+		if d, err := c.get("", key, newDesc(key)); d == nil || err != nil {
 			t.Fatalf("get(%q) = %v, %v", key, d, err)
 		}
 	}
@@ -30,15 +30,22 @@ func TestDescCache(t *testing.T) {
 		t.Errorf("descriptor made %d times for one name, want once", made)
 	}
 	for k := range c.descs {
-		if unsafe.StringData(k) == unsafe.StringData(key) {
+		if unsafe.StringData(k.name) == unsafe.StringData(key) {
 			t.Error("the cache keeps the caller's string, and with it the file it is part of")
 		}
+	}
+
+	// Two parts that run together the same are two names.
+	if a, _ := c.get("A_B", "c", newDesc("a")); a == nil {
+		t.Fatal("no descriptor")
+	} else if b, _ := c.get("A", "B_c", newDesc("b")); a == b {
+		t.Error(`"A_B"+"c" and "A"+"B_c" share a descriptor`)
 	}
 
 	// A name no metric can carry: the error each time, checked once.
 	made = 0
 	for range 2 {
-		if _, err := c.get("bad\xff", newDesc("bad\xff")); err == nil {
+		if _, err := c.get("", "bad\xff", newDesc("bad\xff")); err == nil {
 			t.Error("no error for a name that is not UTF-8")
 		}
 	}
@@ -50,11 +57,11 @@ func TestDescCache(t *testing.T) {
 	made = 0
 	long := strings.Repeat("a", descCacheMaxKey+1)
 	for range 2 {
-		if _, err := c.get(long, newDesc(long)); err != nil {
+		if _, err := c.get("", long, newDesc(long)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if made != 2 || len(c.descs) != 2 {
-		t.Errorf("long name: made %d times, %d names kept; want 2 and 2", made, len(c.descs))
+	if made != 2 || len(c.descs) != 4 {
+		t.Errorf("long name: made %d times, %d names kept; want 2 and 4", made, len(c.descs))
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,20 +29,12 @@ type netstatCollector struct {
 	netstatPath, snmpPath, snmp6Path string
 	fields                           *regexp.Regexp
 
-	// descs caches, for each protocol and field seen, the descriptor of
+	// descs keeps, for each protocol and field seen, the descriptor of
 	// its metric, or nil where the fields regexp does not select it: the
 	// kernel prints the same few hundred fields every time, and matching
 	// and building them on each scrape was most of this collector's work.
-	mu     sync.Mutex
-	descs  map[string]map[string]*prometheus.Desc
-	cached int // fields in descs
-	// maxCached is netstatMaxCached; tests lower it.
-	maxCached int
+	descs descCache
 }
-
-// netstatMaxCached bounds the cache of descriptors, which only a procfs
-// tree whose field names keep changing could fill: it is then emptied.
-const netstatMaxCached = 10_000
 
 func newNetstatCollector(cfg Config) (Collector, error) {
 	fields, err := regexp.Compile(cfg.NetStat.Fields)
@@ -55,8 +46,6 @@ func newNetstatCollector(cfg Config) (Collector, error) {
 		snmpPath:    cfg.procFilePath("net/snmp"),
 		snmp6Path:   cfg.procFilePath("net/snmp6"),
 		fields:      fields,
-		descs:       map[string]map[string]*prometheus.Desc{},
-		maxCached:   netstatMaxCached,
 	}, nil
 }
 
@@ -96,58 +85,40 @@ func (c *netstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric
 
 	type sample struct {
 		desc  *prometheus.Desc
+		err   error
 		value float64
 	}
 	samples := make([]sample, 0, 64)
-	c.mu.Lock()
 	for protocol, fields := range protocols {
 		for field, value := range fields {
-			if desc := c.desc(protocol, field); desc != nil {
-				samples = append(samples, sample{desc, value})
+			desc, err := c.descs.get(protocol, field, func() *prometheus.Desc {
+				key := protocol + "_" + field
+				if !c.fields.MatchString(key) {
+					return nil
+				}
+				// node_exporter exposes these untyped, with the kernel's
+				// names run together in the help text.
+				return prometheus.NewDesc(
+					prometheus.BuildFQName(Namespace, "netstat", key),
+					fmt.Sprintf("Statistic %s.", protocol+field),
+					nil, nil,
+				)
+			})
+			if desc != nil {
+				samples = append(samples, sample{desc, err, value})
 			}
 		}
 	}
-	c.mu.Unlock()
 
 	for _, s := range samples {
-		// NewConstMetric rather than Must: a name that is not a valid
-		// metric name (not UTF-8, from a damaged --path.procfs tree)
-		// must fail the scrape, not panic.
-		m, err := prometheus.NewConstMetric(s.desc, prometheus.UntypedValue, s.value)
-		if err != nil {
-			return fmt.Errorf("netstat: %w", err)
+		// A name that is not a valid metric name (not UTF-8, from a
+		// damaged --path.procfs tree) fails the scrape.
+		if s.err != nil {
+			return fmt.Errorf("netstat: %w", s.err)
 		}
-		ch <- m
+		ch <- mustNewConstMetric(s.desc, prometheus.UntypedValue, s.value)
 	}
 	return nil
-}
-
-// desc returns the descriptor of protocol's field, or nil if the fields
-// regexp does not select it. c.mu must be held.
-func (c *netstatCollector) desc(protocol, field string) *prometheus.Desc {
-	if desc, ok := c.descs[protocol][field]; ok {
-		return desc
-	}
-	var desc *prometheus.Desc
-	if key := protocol + "_" + field; c.fields.MatchString(key) {
-		// node_exporter exposes these untyped, with the kernel's names
-		// run together in the help text.
-		desc = prometheus.NewDesc(
-			prometheus.BuildFQName(Namespace, "netstat", key),
-			fmt.Sprintf("Statistic %s.", protocol+field),
-			nil, nil,
-		)
-	}
-	if c.cached >= c.maxCached {
-		clear(c.descs)
-		c.cached = 0
-	}
-	if c.descs[protocol] == nil {
-		c.descs[protocol] = map[string]*prometheus.Desc{}
-	}
-	c.descs[protocol][field] = desc
-	c.cached++
-	return desc
 }
 
 // parseNetstatTable reads the format of /proc/net/netstat and /proc/net/snmp:

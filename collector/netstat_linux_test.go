@@ -118,7 +118,7 @@ func TestNetstatDescCache(t *testing.T) {
 	}
 
 	small := build(t, "netstat", fixtureConfig()).(*netstatCollector)
-	small.maxCached = 10
+	small.descs.max = 10
 	compareGolden(t, small, "testdata/netstat.prom")
 	if n := netstatCached(small); n > 10 {
 		t.Errorf("%d fields cached, at most 10 wanted", n)
@@ -138,9 +138,7 @@ func TestNetstatDescCache(t *testing.T) {
 
 // netstatCached counts the fields in c's cache.
 func netstatCached(c *netstatCollector) int {
-	n := 0
-	for _, fields := range c.descs {
-		n += len(fields)
-	}
-	return n
+	c.descs.mu.Lock()
+	defer c.descs.mu.Unlock()
+	return len(c.descs.descs)
 }

@@ -101,9 +101,7 @@ func (c *sockstatCollector) send(ch chan<- prometheus.Metric, stat *procfs.NetSo
 			if f.value == nil {
 				continue
 			}
-			// The protocol and field, not the metric name, are the key:
-			// "A_B"+"_c" and "A"+"_B_c" have the same name and different help.
-			desc, _ := c.descs.get(p.Protocol+" "+f.name, func() *prometheus.Desc {
+			desc, _ := c.descs.get(p.Protocol, f.name, func() *prometheus.Desc {
 				name := prometheus.BuildFQName(Namespace, "sockstat", p.Protocol+"_"+f.name)
 				if !model.LegacyValidation.IsValidMetricName(name) {
 					return nil // a protocol name no metric can carry

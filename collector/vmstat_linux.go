@@ -62,7 +62,7 @@ func (c *vmstatCollector) Update(_ context.Context, ch chan<- prometheus.Metric)
 		if err != nil {
 			return fmt.Errorf("parse /proc/vmstat line %d: %w", line, err)
 		}
-		desc, err := c.descs.get(name, func() *prometheus.Desc {
+		desc, err := c.descs.get("", name, func() *prometheus.Desc {
 			if !c.fields.MatchString(name) {
 				return nil
 			}
