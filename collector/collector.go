@@ -193,11 +193,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		if !ok {
 			continue
 		}
-		wg.Add(1)
-		workers.Go(func() {
-			defer wg.Done()
-			s.node.execute(s.ctx, name, c, ch)
-		})
+		workers.GoIn(&wg, func() { s.node.execute(s.ctx, name, c, ch) })
 	}
 	wg.Wait()
 }

@@ -127,10 +127,8 @@ func Gather(format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gat
 		mu       sync.Mutex
 		panicked prometheus.MultiError
 	)
-	wg.Add(len(cs))
 	for _, c := range cs {
-		workers.Go(func() {
-			defer wg.Done()
+		workers.GoIn(&wg, func() {
 			if err := safeCollect(c, ch); err != nil {
 				mu.Lock()
 				panicked = append(panicked, err)

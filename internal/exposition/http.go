@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
@@ -24,25 +25,19 @@ import (
 //
 // Compression differs from promhttp's in how, not in what (gzip either
 // way): klauspost/compress's stateless gzip, in blocks of 64 KiB, instead
-// of compress/gzip at its default level, which on a node exporter's
-// output costs a sixth of the CPU for 1% more bytes on the wire; and the
-// body is compressed into memory by one of a few long-lived writers before
-// it is sent, instead of by a writer per response for as long as the
-// client takes to read it. A compress/gzip writer holds 1.1 MiB whatever
-// its level, this one 350 KiB with its buffer, and a garbage collection no
-// longer throws them away.
+// of compress/gzip at its default level. On a node exporter's 65 KB of
+// text that is a sixth of the CPU for 17% more bytes on the wire (against
+// compress/gzip at its fastest level: half the CPU, 1% more bytes). And
+// the body is compressed into memory by one of a few long-lived writers
+// before it is sent, instead of by a writer per response for as long as
+// the client takes to read it: a compress/gzip writer holds 1.1 MiB
+// whatever its level, this one 350 KiB with its buffer, and a garbage
+// collection no longer throws them away.
 //
 // Gathering and compressing take a turn at gate (nil: none), which waits
 // within ctx's deadline (see Gate); sending the body does not.
 func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, format expfmt.Format, cs []prometheus.Collector, gs []prometheus.Gatherer, gate *Gate, errorLog *log.Logger) {
-	leaveGate := gate.enter(ctx)
-	left := false
-	leave := func() {
-		if !left {
-			left = true
-			leaveGate()
-		}
-	}
+	leave := sync.OnceFunc(gate.enter(ctx))
 	defer leave() // also if a collector's panic got past Gather
 	if ctx.Err() != nil {
 		// The client left while it waited: gathering now would only

@@ -19,6 +19,7 @@
 package workers
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -58,6 +59,15 @@ var workers = newPool(MaxIdle, IdleFor)
 // locked to its thread (runtime.LockOSThread, as for setns) or with pprof
 // labels set, which the next function run on it would inherit.
 func Go(f func()) { workers.run(f) }
+
+// GoIn runs f as Go does, counted in wg: as wg.Go does on a new goroutine.
+func GoIn(wg *sync.WaitGroup, f func()) {
+	wg.Add(1)
+	workers.run(func() {
+		defer wg.Done()
+		f()
+	})
+}
 
 func (p *pool) run(f func()) {
 	select {

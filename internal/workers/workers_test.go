@@ -73,3 +73,21 @@ func TestIdleWorkersEnd(t *testing.T) {
 	waitIdle(t, p, 3)
 	waitIdle(t, p, 0) // after idleFor
 }
+
+func TestGoInCountsInTheGroup(t *testing.T) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ran := 0
+	for range 10 {
+		GoIn(&wg, func() {
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			ran++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if ran != 10 {
+		t.Errorf("wg.Wait returned after %d of 10 functions", ran)
+	}
+}

@@ -170,9 +170,7 @@ func (s *mapScrape) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
 	for _, name := range s.names {
 		c := s.m.cs[name]
-		wg.Add(1)
-		workers.Go(func() {
-			defer wg.Done()
+		workers.GoIn(&wg, func() {
 			err := s.m.runner.Run(s.ctx, name, ch, func(_ context.Context, ch chan<- prometheus.Metric) error {
 				c.Collect(ch)
 				return nil
