@@ -125,6 +125,11 @@ func OpenAuthority(dir string) (*Authority, error) {
 	if _, err := os.Stat(a.path(AuthorityCert)); err != nil {
 		return nil, fmt.Errorf("%s is not a CA directory (wardentool ca init): %w", dir, err)
 	}
+	// And before the lock file is made: in a directory others may write,
+	// it could be a link to a file of theirs choosing.
+	if err := checkPrivateDir(dir); err != nil {
+		return nil, err
+	}
 	if err := a.locked(unix.LOCK_SH, a.read); err != nil {
 		return nil, err
 	}
@@ -151,7 +156,7 @@ func (a *Authority) read() error {
 		hint := ""
 		if prev, err := ReadKey(a.path(PreviousKey)); err == nil && Matches(cert, prev) {
 			// Rotate writes previous.* first, then ca.key, then ca.crt.
-			hint = fmt.Sprintf(": a `ca rotate` was cut short after writing %s; %s is the key of %s, so copy it to %s to go back, then rotate again", AuthorityKey, PreviousKey, AuthorityCert, AuthorityKey)
+			hint = fmt.Sprintf(": a `ca rotate` was cut short after writing %s; %s is the key of %s, so copy it to %s and remove %s and %s to go back, then rotate again", AuthorityKey, PreviousKey, AuthorityCert, AuthorityKey, PreviousCert, PreviousKey)
 		}
 		return fmt.Errorf("CA directory %s: %s is not the key of %s%s", a.Dir, AuthorityKey, AuthorityCert, hint)
 	}
@@ -175,7 +180,7 @@ func (a *Authority) read() error {
 	if a.Previous != nil && !(&Authority{CA: &CA{Cert: a.Previous}}).Trusts(a.Bundle) {
 		return fmt.Errorf("CA directory %s: %s does not hold %s during a rotation (%s)", a.Dir, BundleFile, PreviousCert, a.Trusted())
 	}
-	return err
+	return nil
 }
 
 // checkPrivateDir refuses a CA directory that is not this user's or that
@@ -370,7 +375,7 @@ func (a *Authority) path(name string) string { return filepath.Join(a.Dir, name)
 // locked runs f holding the directory's lock, shared or exclusive (how:
 // unix.LOCK_SH or unix.LOCK_EX).
 func (a *Authority) locked(how int, f func() error) error {
-	l, err := os.OpenFile(a.path(lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := os.OpenFile(a.path(lockFile), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("CA directory %s: %w", a.Dir, err)
 	}

@@ -3,6 +3,7 @@ package pki
 import (
 	"crypto/x509"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,7 +227,52 @@ func TestInterruptedRotationSaysHowToGoBack(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, BundleFile), oldCert, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenAuthority(dir); err == nil || !strings.Contains(err.Error(), "copy it to ca.key") {
-		t.Errorf("OpenAuthority after a cut-short rotation: %v, want the way back", err)
+	if _, err := OpenAuthority(dir); err == nil || !strings.Contains(err.Error(), "copy it to ca.key and remove previous.crt and previous.key") {
+		t.Fatalf("OpenAuthority after a cut-short rotation: %v, want the way back", err)
+	}
+	// The way back, followed: the CA opens and rotates again.
+	key, err := os.ReadFile(filepath.Join(dir, PreviousKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, AuthorityKey), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{PreviousCert, PreviousKey} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err = OpenAuthority(dir)
+	if err != nil {
+		t.Fatalf("after following the way back: %v", err)
+	}
+	if err := a.Rotate(0); err != nil {
+		t.Errorf("rotate again after following the way back: %v", err)
+	}
+}
+
+// A CA directory others may write is refused before its lock file is
+// made: there, the lock could be a link to a file of their choosing.
+func TestOpenAuthorityRefusesBeforeTheLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	if _, err := InitAuthority(dir, CAOptions{CommonName: "Fleet CA"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), "made-by-the-lock")
+	if err := os.Remove(filepath.Join(dir, lockFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, lockFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenAuthority(dir); err == nil {
+		t.Error("a CA directory anyone may write was opened")
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the lock link's target was made: %v", err)
 	}
 }
