@@ -346,6 +346,8 @@ ok "overall exposure level $score"
 echo "$score" >"$share/exposure"
 
 step "dpkg -r, then dpkg -i over the kept configuration"
+# As on the CA machine, where the administrator turned renewal on.
+in_ct systemctl enable --now warden_cert_renew.timer >/dev/null 2>&1 || fail "could not enable warden_cert_renew.timer"
 dpkg_in -r warden >"$share/remove.log" 2>&1 || fail "dpkg -r: $(cat "$share/remove.log")"
 [[ -z $(listeners) ]] || fail "still listening after remove: $(listeners | tr '\n' ' ')"
 in_ct test -e /etc/warden/web-config.yml || fail "remove deleted the web config"
@@ -353,7 +355,9 @@ dpkg_in -i /warden-test/new.deb >"$share/reinstall.log" 2>&1 || fail "dpkg -i af
 [[ $(in_ct systemctl is-enabled "$sock") == enabled && $(in_ct systemctl is-active "$sock") == active ]] ||
 	fail "after remove and install, $sock is $(in_ct systemctl is-enabled "$sock")/$(in_ct systemctl is-active "$sock"), want enabled/active as before"
 scrape 9100 >/dev/null || fail "scrape after remove and install failed"
-ok "the configuration and the keys were kept, and the socket is enabled and serving again, as it was before the remove"
+renew_state=$(in_ct systemctl is-enabled warden_cert_renew.timer || true)
+[[ $renew_state == enabled ]] || fail "after remove and install, warden_cert_renew.timer is $renew_state, want enabled as before"
+ok "the configuration and the keys were kept, and the socket and the renewal timer are enabled again, as they were before the remove"
 
 step "dpkg --purge"
 dpkg_in --purge warden >"$share/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$share/purge.log")"

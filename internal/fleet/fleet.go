@@ -301,6 +301,11 @@ func emptyDir(dir string) error {
 	case len(entries) > 0:
 		return fmt.Errorf("%s exists and is not empty; fleet init writes a new directory", dir)
 	}
+	// Another user's directory, though empty, is theirs to fill meanwhile
+	// (as InitAuthority and init's --dir refuse it).
+	if err := atomicfile.CheckOwner(dir); err != nil {
+		return err
+	}
 	return os.Chmod(dir, 0o700)
 }
 

@@ -155,6 +155,25 @@ func TestInit(t *testing.T) {
 	}
 }
 
+// An empty --out of another user's is refused: it is theirs to fill.
+func TestInitRefusesAnotherUsersEmptyDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user")
+	}
+	a := newAuthority(t, pki.CAOptions{})
+	out := t.TempDir()
+	if err := os.Chown(out, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Init(Options{Authority: a, Nodes: testNodes(1), Out: out, BcryptCost: bcrypt.MinCost})
+	if err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Fatalf("err %v, want a refusal naming the owner", err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("wrote %d entries into a refused directory", len(entries))
+	}
+}
+
 func TestInitRefusesNamesOutsideTheConstraints(t *testing.T) {
 	a := newAuthority(t, pki.CAOptions{PermittedDNSDomains: []string{"example.com"}})
 	nodes := testNodes(2)

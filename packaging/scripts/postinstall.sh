@@ -52,5 +52,11 @@ if [ -d /run/systemd/system ]; then
 	else
 		systemctl try-restart warden_node_exporter.service || true
 	fi
+	# The CA machine's renewal timer, likewise, is enabled again when it
+	# was before a remove.
+	if [ -e /var/lib/warden/renew-timer-was-enabled ]; then
+		systemctl enable --now warden_cert_renew.timer || true
+	fi
 fi
+rm -f /var/lib/warden/renew-timer-was-enabled
 exit 0

@@ -12,6 +12,9 @@ remove | deconfigure | 0)
 		if systemctl is-enabled --quiet warden_node_exporter.socket 2>/dev/null && [ -d /var/lib/warden ]; then
 			touch /var/lib/warden/socket-was-enabled
 		fi
+		if systemctl is-enabled --quiet warden_cert_renew.timer 2>/dev/null && [ -d /var/lib/warden ]; then
+			touch /var/lib/warden/renew-timer-was-enabled
+		fi
 		systemctl disable --now warden_node_exporter.socket warden_node_exporter.service warden_cert_renew.timer || true
 	fi
 	;;
