@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -122,7 +123,7 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 		<-c.done
 		return c.result
 	}
-	clean, ok := p.allowAttempt(source)
+	sl, clean, ok := p.allowAttempt(limitedSource(source))
 	if !ok {
 		p.mu.Unlock()
 		return basicRateLimited
@@ -155,7 +156,10 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 	}
 	p.mu.Lock()
 	delete(p.checking, key)
-	if sl, ok := p.sources[source]; ok {
+	// The source's own limiter, even if a reload has since replaced the
+	// map: looked up again, it could be a newer one, whose clean check
+	// this would end.
+	if sl != nil {
 		if c.result == basicWrong || c.result == basicUnknownUser {
 			sl.failed = true
 		}
@@ -174,11 +178,24 @@ func (p *passwords) check(ctx context.Context, s *state, source, user, pass stri
 	return c.result
 }
 
+// limitedSource is the source that failed logins are counted against:
+// the address, or for IPv6 its /64, which one host commonly holds whole
+// (as fail2ban and most rate limiters count them). Otherwise a guesser
+// with a /64 would be ever new sources, each with a clean check.
+func limitedSource(source string) string {
+	a, err := netip.ParseAddr(source)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return source
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
+}
+
 // allowAttempt takes a token from the source's limiter and, for a source
 // whose checks failed before or has a clean check in flight, from the
 // global one. It reports whether the attempt is clean: the source's only
-// check in flight, and no failure yet. The caller holds p.mu.
-func (p *passwords) allowAttempt(source string) (clean, ok bool) {
+// check in flight, and no failure yet; and returns the source's limiter,
+// nil for a source not kept. The caller holds p.mu.
+func (p *passwords) allowAttempt(source string) (sl *sourceLimiter, clean, ok bool) {
 	now := time.Now()
 	sl, found := p.sources[source]
 	if !found {
@@ -194,7 +211,7 @@ func (p *passwords) allowAttempt(source string) (clean, ok bool) {
 			// Full of sources seen within the minute: a flood from many
 			// addresses. A new one is not kept, and its check counts as
 			// from a source that failed.
-			return false, p.global.AllowN(now, 1)
+			return nil, false, p.global.AllowN(now, 1)
 		}
 		perMinute := p.limits.PerSourcePerMinute
 		sl = &sourceLimiter{limiter: rate.NewLimiter(rate.Limit(perMinute/60), max(1, int(perMinute)))}
@@ -204,13 +221,13 @@ func (p *passwords) allowAttempt(source string) (clean, ok bool) {
 	// Check the source first: one source's guesses must not use up the
 	// global budget that others need.
 	if !sl.limiter.AllowN(now, 1) {
-		return false, false
+		return sl, false, false
 	}
 	if !sl.failed && !sl.checking {
 		sl.checking = true
-		return true, true
+		return sl, true, true
 	}
-	return false, p.global.AllowN(now, 1)
+	return sl, false, p.global.AllowN(now, 1)
 }
 
 // errGateClosed: a check was given up before it ran.

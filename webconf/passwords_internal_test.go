@@ -57,6 +57,64 @@ func TestGuessesFromFewAddressesDoNotEvictARightPassword(t *testing.T) {
 	wg.Wait()
 }
 
+// Addresses of one IPv6 /64, which one host commonly holds whole, are one
+// source: a hundred of them get one clean check between them, and cannot
+// push a right password out of the queue of clean checks.
+func TestGuessesFromOneIPv6PrefixAreOneSource(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("right"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &state{users: map[string][]byte{"prometheus": hash}, decoy: hash}
+	p := newPasswords()
+	p.setLimits(DefaultFailedAuth)
+	ctx := t.Context()
+	if !p.gate.acquire(ctx, true) { // a check in progress
+		t.Fatal("gate not free")
+	}
+	right := make(chan basicResult, 1)
+	go func() { right <- p.check(ctx, s, "192.0.2.10", "prometheus", "right") }()
+	waitGate(t, p, func(clean, _ int) bool { return clean == 1 })
+
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() { p.check(ctx, s, fmt.Sprintf("2001:db8::%x", i+1), "prometheus", fmt.Sprintf("guess-%d", i)) })
+	}
+	waitGate(t, p, func(clean, dirty int) bool { return clean+dirty >= 2 })
+	time.Sleep(50 * time.Millisecond) // the other guesses are in by now
+	p.gate.mu.Lock()
+	clean := len(p.gate.clean)
+	p.gate.mu.Unlock()
+	if clean != 2 {
+		t.Errorf("%d clean checks waiting, want 2: the right password and one of the /64", clean)
+	}
+	p.gate.release()
+	select {
+	case r := <-right:
+		if r != basicRight {
+			t.Errorf("the right password: result %v, want basicRight", r)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the right password was not checked")
+	}
+	wg.Wait()
+}
+
+func TestLimitedSource(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"2001:db8::1":          "2001:db8::/64",
+		"2001:db8:0:0:ffff::9": "2001:db8::/64",
+		"2001:db8:0:1::1":      "2001:db8:0:1::/64",
+		"::ffff:192.0.2.1":     "::ffff:192.0.2.1",
+		"not an address":       "not an address",
+	} {
+		if got := limitedSource(in); got != want {
+			t.Errorf("limitedSource(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // waitGate waits until the gate's queues satisfy ok.
 func waitGate(t *testing.T, p *passwords, ok func(clean, dirty int) bool) {
 	t.Helper()
@@ -87,7 +145,7 @@ func TestFailedLoginSourcesStayBounded(t *testing.T) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := range 1000 {
-		if clean, _ := p.allowAttempt(fmt.Sprintf("2001:db8::%x", i)); clean {
+		if _, clean, _ := p.allowAttempt(fmt.Sprintf("2001:db8::%x", i)); clean {
 			t.Fatalf("new source %d counted clean with the map full", i)
 		}
 	}

@@ -69,7 +69,8 @@ func (s *Server) cannotApply(st *state) string {
 	}
 	// The server's protocol handlers are set up at start: HTTP/2 turned
 	// on later would be offered to clients and their connections closed.
-	if st.web.HTTPConfig.HTTP2 != cur.web.HTTPConfig.HTTP2 {
+	// Without TLS the setting does nothing.
+	if cur.tls != nil && st.web.HTTPConfig.HTTP2 != cur.web.HTTPConfig.HTTP2 {
 		return "http_server_config.http2 changed"
 	}
 	if !st.secure && !s.opts.allowInsecure() {

@@ -42,16 +42,15 @@ func newTLSListener(l net.Listener, config *tls.Config, timeout time.Duration, r
 
 // acceptLoop accepts until the listener is closed. Other errors go to
 // Accept, as a plain listener's would: net/http logs one it deems
-// temporary (EMFILE: out of file descriptors) and calls Accept again, and
-// stops on the others. The loop goes on after a pause growing to a
-// second; it used to end at the first error, and a server that had run
-// out of file descriptors once served nothing again until restarted.
+// temporary (EMFILE: out of file descriptors), waits (5 ms, doubling to a
+// second) and calls Accept again, and stops on the others. errc holds one
+// error, so the loop is never more than one ahead of that wait. It used
+// to end at the first error, and a server that had run out of file
+// descriptors once served nothing again until restarted.
 func (t *tlsListener) acceptLoop() {
-	var pause time.Duration
 	for {
 		c, err := t.Listener.Accept()
 		if err == nil {
-			pause = 0
 			go t.handshake(c)
 			continue
 		}
@@ -65,12 +64,6 @@ func (t *tlsListener) acceptLoop() {
 			return
 		}
 		if errors.Is(err, net.ErrClosed) {
-			return
-		}
-		pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-		select {
-		case <-time.After(pause):
-		case <-t.done:
 			return
 		}
 	}
