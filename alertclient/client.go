@@ -296,7 +296,8 @@ func (c *Client) Flush(ctx context.Context) (*Result, error) {
 		res.FromSpool, res.Delivered = n, n
 		return err
 	})
-	if errors.Is(err, errTransient) && !errors.Is(err, ErrSpoolCorrupt) && !errors.Is(err, ErrBatchRefused) {
+	// Another flusher holding the spool leaves the batches in it too.
+	if (errors.Is(err, errTransient) || errors.Is(err, ErrSpoolBusy)) && !errors.Is(err, ErrSpoolCorrupt) && !errors.Is(err, ErrBatchRefused) {
 		err = fmt.Errorf("%w: %w", ErrSpooled, err)
 	}
 	return res, err

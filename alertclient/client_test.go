@@ -356,6 +356,35 @@ func TestRefusedSpoolBatchDoesNotBlock(t *testing.T) {
 	}
 }
 
+// When every batch is refused (a wrong URL: http:// to an HTTPS server is
+// answered 400), nothing shows that the batches are at fault: they all
+// stay spooled, to go once the URL is mended.
+func TestEveryBatchRefusedStaysSpooled(t *testing.T) {
+	spool := t.TempDir()
+	s, err := OpenSpool(spool, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"First", "Second"} {
+		if err := s.Put(alertsNamed(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := testClient(t, spool, []*fakeAM{newFakeAM(t, http.StatusBadRequest, http.StatusBadRequest)})
+	res, err := c.Flush(context.Background())
+	if err == nil || errors.Is(err, ErrBatchRefused) || res.Delivered != 0 {
+		t.Errorf("res %+v, err %v; want nothing delivered and an error that is not ErrBatchRefused", res, err)
+	}
+	if st, err := s.Stats(); err != nil || st.Batches != 2 || st.Refused != 0 {
+		t.Errorf("spool %+v %v, want both batches still waiting", st, err)
+	}
+	// Mended: both go.
+	ok := newFakeAM(t, 200)
+	if res, err := testClient(t, spool, []*fakeAM{ok}).Flush(context.Background()); err != nil || res.Delivered != 2 {
+		t.Errorf("after the mend: res %+v err %v; want both delivered", res, err)
+	}
+}
+
 // A Config built in Go is safe with its numbers at zero: New gives every
 // number and duration left at zero its default, and a send then uses it (a retry
 // waits, batches advance, requests have time, alerts spool), where it

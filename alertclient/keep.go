@@ -457,6 +457,9 @@ func (c *Client) ResendKept(ctx context.Context) (*Result, error) {
 		errs = append(errs, err)
 		c.logger.Info("kept alerts expired, no longer re-sent", "alerts", n)
 	}
+	// The resolutions of alerts no longer kept are not kept either: their
+	// failure is reported apart, never as spooled.
+	var forgetErr error
 	sent := c.dispatch(ctx, func(d *dispatcher) error {
 		var errs []error
 		for start := 0; start < len(alerts); start += c.cfg.BatchSize {
@@ -472,12 +475,13 @@ func (c *Client) ResendKept(ctx context.Context) (*Result, error) {
 			res.Kept += len(batch)
 		}
 		if resolved := store.forgotten(alerts, time.Now()); len(resolved) > 0 {
-			_, err := d.deliver(ctx, resolved)
-			errs = append(errs, err)
+			if _, err := d.deliver(ctx, resolved); err != nil {
+				forgetErr = fmt.Errorf("send the resolutions of alerts no longer kept: %w", err)
+			}
 		}
 		return errors.Join(errs...)
 	})
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(append(errs, forgetErr)...); err != nil {
 		return res, errors.Join(err, sent)
 	}
 	if errors.Is(sent, errTransient) {

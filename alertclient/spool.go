@@ -58,9 +58,9 @@ var (
 	// ErrSpoolFull: the batch would take the spool beyond its max_bytes.
 	// Nothing was written.
 	ErrSpoolFull = errors.New("alert spool is full")
-	// ErrSpoolBusy: another flusher, in this process or another, held the
-	// spool's lock until the context ended.
-	ErrSpoolBusy = errors.New("alert spool is being flushed by another process")
+	// ErrSpoolBusy: another flusher or writer, in this process or
+	// another, held the spool's lock until the context ended.
+	ErrSpoolBusy = errors.New("alert spool is locked by another process")
 )
 
 // Spool is a directory of alert batches waiting for an Alertmanager. It is
@@ -307,7 +307,8 @@ func (s *Spool) writeFile(name string, data []byte) (err error) {
 // <name>.corrupt for the operator, counted by Stats, and Flush, after
 // delivering the valid batches, returns an error naming each such file.
 // So is a batch for which deliver returns ErrBatchRefused, as
-// <name>.refused: it would block every batch behind it for ever.
+// <name>.refused, once the same flush delivered another batch (see
+// flushLocked): it would block every batch behind it for ever.
 func (s *Spool) Flush(ctx context.Context, deliver func(context.Context, []Alert) error) (delivered int, err error) {
 	if present, err := s.present(false); err != nil || !present {
 		return 0, err
@@ -338,7 +339,35 @@ func (s *Spool) Flush(ctx context.Context, deliver func(context.Context, []Alert
 
 // flushLocked does Flush's work under the flush lock. It returns the
 // alerts delivered, every problem found, and whether the directory changed.
+//
+// A batch every Alertmanager refused for its content is set aside only
+// once the same flush delivered another: then the Alertmanagers take
+// alerts, and the refusal is the batch's. Until then it stays spooled and
+// is reported as not delivered (not ErrBatchRefused): a wrong URL, such as
+// http:// to an HTTPS server, or a proxy that wants a header, answers 400
+// to every batch, and setting them all aside would lose them.
 func (s *Spool) flushLocked(ctx context.Context, entries []fs.DirEntry, deliver func(context.Context, []Alert) error) (delivered int, errs []error, changed bool) {
+	type refusal struct {
+		path, name string
+		err        error
+	}
+	var refused []refusal
+	defer func() {
+		for _, r := range refused {
+			if delivered == 0 {
+				// Its text only: not ErrBatchRefused, which would tell
+				// callers the batch was set aside.
+				errs = append(errs, fmt.Errorf("deliver spooled batch %s: %s; left spooled: no batch was accepted to show that the refusal is the batch's, not the Alertmanagers' or their URL's", r.path, r.err.Error()))
+				continue
+			}
+			changed = true
+			if rerr := os.Rename(r.path, r.path+spoolRefusedExt); rerr != nil {
+				errs = append(errs, fmt.Errorf("deliver spooled batch %s: %w; setting it aside failed: %w", r.path, r.err, rerr))
+				continue
+			}
+			errs = append(errs, fmt.Errorf("deliver spooled batch %s: %w (kept as %s%s, not retried)", r.path, r.err, r.name, spoolRefusedExt))
+		}
+	}()
 	// os.ReadDir sorts by name, which is creation order.
 	for _, e := range entries {
 		if !isBatchFile(e) {
@@ -366,12 +395,9 @@ func (s *Spool) flushLocked(ctx context.Context, entries []fs.DirEntry, deliver 
 		}
 		if err := deliver(ctx, alerts); errors.Is(err, ErrBatchRefused) {
 			// Retrying would never deliver it, and every batch behind it
-			// would wait forever: set it aside for the operator.
-			changed = true
-			if rerr := os.Rename(path, path+spoolRefusedExt); rerr != nil {
-				return delivered, append(errs, fmt.Errorf("deliver spooled batch %s: %w; setting it aside failed: %w", path, err, rerr)), changed
-			}
-			errs = append(errs, fmt.Errorf("deliver spooled batch %s: %w (kept as %s%s, not retried)", path, err, e.Name(), spoolRefusedExt))
+			// would wait forever: the batches behind go on, and it is set
+			// aside for the operator (see above).
+			refused = append(refused, refusal{path, e.Name(), err})
 			continue
 		} else if err != nil {
 			return delivered, append(errs, fmt.Errorf("deliver spooled batch %s: %w", path, err)), changed
@@ -477,12 +503,15 @@ func (s *Spool) scan(withSize bool) (size, newest int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("read alert spool: %w", err)
 	}
+	// A name stamped more than a day ahead is no batch of ours (the
+	// largest stamp would wrap the next name round to a negative one).
+	ahead := time.Now().Add(24 * time.Hour).UnixNano()
 	for _, e := range entries { // sorted by name: the newest batch last
 		if !isBatchFile(e) {
 			continue
 		}
 		stamp, _, _ := strings.Cut(e.Name(), "-")
-		if t, err := strconv.ParseInt(stamp, 10, 64); err == nil {
+		if t, err := strconv.ParseInt(stamp, 10, 64); err == nil && t <= ahead {
 			newest = max(newest, t)
 		}
 		if !withSize {
@@ -625,8 +654,8 @@ var ErrSpoolCorrupt = errors.New("corrupt")
 
 // ErrBatchRefused marks a batch that every Alertmanager refused for what
 // it holds (400, 413 or 422), not for who sent it or how: sending it again
-// would not help. A spooled batch refused so is set aside as *.refused,
-// and the batches behind it go on.
+// would not help. A spooled batch refused so is set aside as *.refused
+// once another batch is accepted, and the batches behind it go on.
 var ErrBatchRefused = errors.New("refused by every Alertmanager")
 
 // ErrSpoolUntrusted marks a batch file this user may not have written: one

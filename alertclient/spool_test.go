@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -796,5 +797,29 @@ func TestSpoolKeepsOrderWhenTheClockStepsBack(t *testing.T) {
 	}
 	if fmt.Sprint(order) != "[Firing Resolved]" {
 		t.Errorf("delivered %v, want [Firing Resolved]", order)
+	}
+}
+
+// A batch named far ahead of any clock (by hand, or planted) does not
+// move the names of new batches: at the largest stamp, the next name
+// wrapped round to a negative one.
+func TestSpoolIgnoresStampsFarAhead(t *testing.T) {
+	dir := t.TempDir()
+	s := openTestSpool(t, dir, 0)
+	if err := s.Put(alertsNamed("Planted")); err != nil {
+		t.Fatal(err)
+	}
+	names := spoolFiles(t, dir, ".json")
+	far := fmt.Sprintf("%d-%s", int64(math.MaxInt64), strings.SplitN(names[0], "-", 2)[1])
+	if err := os.Rename(filepath.Join(dir, names[0]), filepath.Join(dir, far)); err != nil {
+		t.Fatal(err)
+	}
+	if err := openTestSpool(t, dir, 0).Put(alertsNamed("New")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range spoolFiles(t, dir, ".json") {
+		if name != far && strings.HasPrefix(name, "-") {
+			t.Errorf("new batch named %s", name)
+		}
 	}
 }
