@@ -235,7 +235,7 @@ func runTokenNew(tokenName, tokenFile string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if tokenFile != "" {
-		if err := writeNewFile(tokenFile, []byte(token+"\n")); err != nil {
+		if err := atomicfile.WriteNew(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 			fmt.Fprintf(stderr, "%s token new: --token-file: %v\n", name, err)
 			return 1
 		}
@@ -290,34 +290,4 @@ func webConfigWarnings(path string) ([]string, error) {
 		warnings = append(warnings, fmt.Sprintf("web config %s: warning: basic_auth_users without tls_server_config: passwords cross the network in clear; add TLS (wardentool init writes a web config with it)", path))
 	}
 	return warnings, nil
-}
-
-// writeNewFile writes data to path, mode 0600, which must not exist: to a
-// temporary file beside it first, synced, then linked into place, so that
-// path is never left empty or cut short (a full disk), and a failed write
-// leaves nothing that a second try would refuse as existing.
-func writeNewFile(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	// Once linked, path holds the data and the temporary name goes.
-	defer func() { _ = os.Remove(f.Name()) }()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	// link(2) does not replace an existing file, nor follow a symbolic
-	// link put in path's place.
-	if err := os.Link(f.Name(), path); err != nil {
-		return err
-	}
-	return atomicfile.SyncDir(filepath.Dir(path))
 }

@@ -376,8 +376,10 @@ func TestTokenNew(t *testing.T) {
 	if code, _, stderr := runTool(t, "", "token", "new", "ci", "--token-file", file); code != 1 || !strings.Contains(stderr, "file exists") {
 		t.Errorf("overwrote a token file: exit %d %s", code, stderr)
 	}
-	// A symbolic link put in its place is not followed; nothing is left
-	// beside it (the token goes to a temporary file first).
+	// A symbolic link put in its place is not followed, and nothing is
+	// left beside it (the token goes to a temporary file first). Both held
+	// when the file was created exclusively too: this guards the linking
+	// against a regression.
 	target := filepath.Join(t.TempDir(), "elsewhere")
 	link := filepath.Join(filepath.Dir(file), "linked")
 	if err := os.Symlink(target, link); err != nil {

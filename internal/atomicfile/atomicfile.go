@@ -33,16 +33,57 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
+	tmp, err := writeTemp(dir, filepath.Base(path), data, mode, old)
 	// After a successful rename there is nothing left to remove; before
 	// it, the error that matters is the one Write returns.
 	defer func() { _ = os.Remove(tmp) }()
-	// CreateTemp made it 0600; Chmod sets the final mode before any byte
-	// is written, so a secret is never readable by more than it will be.
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// WriteNew writes data to path, which must not exist, with perm: to a
+// temporary file beside it first, on disk before it is linked into place,
+// so that path is never left empty or cut short (a full disk), and a
+// failed write leaves nothing that a second try would refuse as existing.
+// link(2) does not replace an existing file, nor follow a symbolic link
+// put in path's place.
+func WriteNew(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := writeTemp(dir, filepath.Base(path), data, perm, nil)
+	// Once linked, path holds the data and the temporary name goes.
+	defer func() { _ = os.Remove(tmp) }()
+	if err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// WriteTemp writes data to a new temporary file in dir, named after name,
+// with mode, and returns its path, for the caller to rename into place
+// and remove on failure (it is returned with the error too, when made).
+// The file is created exclusively (never through a symbolic link) and
+// given its mode before any byte is written, whatever the umask, so that
+// a secret is never readable by more than it will be; its data is on disk
+// (fsync) when WriteTemp returns.
+func WriteTemp(dir, name string, data []byte, mode fs.FileMode) (string, error) {
+	return writeTemp(dir, name, data, mode, nil)
+}
+
+// writeTemp is WriteTemp, also giving the file old's owner and group where
+// the process may (old: nil for none).
+func writeTemp(dir, name string, data []byte, mode fs.FileMode, old fs.FileInfo) (string, error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
 	err = f.Chmod(mode)
 	if err == nil && old != nil {
 		err = sameOwner(f, old)
@@ -57,12 +98,9 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return f.Name(), fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return SyncDir(dir)
+	return f.Name(), nil
 }
 
 // SyncDir makes a rename (or a new file) in dir durable.

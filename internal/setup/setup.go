@@ -233,7 +233,7 @@ func writeFiles(dir string, files []file) (err error) {
 		}
 	}()
 	for _, f := range files {
-		tmp, err := writeTemp(dir, f)
+		tmp, err := atomicfile.WriteTemp(dir, f.name, f.data, f.mode)
 		if tmp != "" {
 			temps = append(temps, tmp)
 		}
@@ -247,30 +247,6 @@ func writeFiles(dir string, files []file) (err error) {
 		}
 	}
 	return atomicfile.SyncDir(dir)
-}
-
-// writeTemp writes f to a new file in dir and returns its path. The file
-// is created with O_EXCL (which never follows a symlink) and given f.mode
-// through the open descriptor, whatever the umask.
-func writeTemp(dir string, f file) (string, error) {
-	t, err := os.CreateTemp(dir, "."+f.name+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
-	}
-	_, err = t.Write(f.data)
-	if err == nil {
-		err = t.Chmod(f.mode)
-	}
-	if err == nil {
-		err = t.Sync()
-	}
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return t.Name(), fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
-	}
-	return t.Name(), nil
 }
 
 // netrc is a curl --netrc-file for the password at each host, without
