@@ -151,23 +151,30 @@ func peakRSS(b *testing.B, pid int) float64 { return procStatus(b, pid, "VmHWM")
 // bytes.
 func procStatus(b testing.TB, pid int, key string) float64 {
 	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	v, err := readStatus(pid, key)
 	if err != nil {
 		b.Fatal(err)
+	}
+	return v
+}
+
+func readStatus(pid int, key string) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
 	}
 	for line := range strings.Lines(string(data)) {
 		if v, ok := strings.CutPrefix(line, key+":"); ok {
 			f := strings.Fields(v)
 			if len(f) == 2 && f[1] == "kB" {
 				if kb, err := strconv.ParseFloat(f[0], 64); err == nil {
-					return kb * 1024
+					return kb * 1024, nil
 				}
 			}
-			b.Fatalf("/proc/%d/status: %s:%s", pid, key, strings.TrimSpace(v))
+			return 0, fmt.Errorf("/proc/%d/status: %s:%s", pid, key, strings.TrimSpace(v))
 		}
 	}
-	b.Fatalf("/proc/%d/status has no %s", pid, key)
-	return 0
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, key)
 }
 
 // peakAnon samples the process's anonymous resident memory (RssAnon: its
@@ -182,16 +189,8 @@ func peakAnon(b *testing.B, pid int) (stop func() float64) {
 		defer tick.Stop()
 		peak := 0.0
 		for {
-			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-			if err == nil {
-				for line := range strings.Lines(string(data)) {
-					if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
-						if f := strings.Fields(v); len(f) == 2 {
-							kb, _ := strconv.ParseFloat(f[0], 64)
-							peak = max(peak, kb*1024)
-						}
-					}
-				}
+			if v, err := readStatus(pid, "RssAnon"); err == nil {
+				peak = max(peak, v)
 			}
 			select {
 			case <-done:
