@@ -31,6 +31,18 @@ func serveGated(t *testing.T, gate *Gate, timeout time.Duration, encoding string
 	Serve(ctx, w, r, formatText, cs, nil, gate, log.New(io.Discard, "", 0))
 }
 
+// holdTurn has a scrape take gate's turn and keep it until the test ends.
+func holdTurn(t *testing.T, gate *Gate) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	in := make(chan struct{})
+	go serveGated(t, gate, time.Minute, "gzip", httptest.NewRecorder(), func() {
+		close(in)
+		<-release
+	})
+	<-in
+}
+
 // Scrapes take turns: the second gathers once the first is done.
 func TestGateTakesTurns(t *testing.T) {
 	gate := NewGate(1)
@@ -70,14 +82,7 @@ func TestGateTakesTurns(t *testing.T) {
 // gathers anyway and answers within its deadline.
 func TestGateWaitIsBounded(t *testing.T) {
 	gate := NewGate(1)
-	release := make(chan struct{})
-	defer close(release)
-	firstIn := make(chan struct{})
-	go serveGated(t, gate, time.Minute, "gzip", httptest.NewRecorder(), func() {
-		close(firstIn)
-		<-release
-	})
-	<-firstIn
+	holdTurn(t, gate)
 
 	w := httptest.NewRecorder()
 	var waited time.Duration
@@ -126,14 +131,7 @@ func TestGateSlowReaderDoesNotHoldTheTurn(t *testing.T) {
 // A scrape whose client leaves while it waits does not gather.
 func TestGateCanceledWhileWaiting(t *testing.T) {
 	gate := NewGate(1)
-	release := make(chan struct{})
-	defer close(release)
-	firstIn := make(chan struct{})
-	go serveGated(t, gate, time.Minute, "gzip", httptest.NewRecorder(), func() {
-		close(firstIn)
-		<-release
-	})
-	<-firstIn
+	holdTurn(t, gate)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	time.AfterFunc(100*time.Millisecond, cancel)
